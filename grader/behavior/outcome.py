@@ -1,0 +1,49 @@
+"""What a behavior run returns to the trusted parent (plain data, JSON-serializable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Verdict:
+    """One behavior (or custom pytest) check's result."""
+
+    id: str
+    status: str  # passed | failed | error | skipped
+    feedback: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    # custom pytest checks carry their own title and points
+    title: str | None = None
+    points: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "feedback": self.feedback,
+            "details": self.details,
+            "title": self.title,
+            "points": self.points,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        return cls(
+            id=str(data["id"]),
+            status=str(data["status"]),
+            feedback=str(data.get("feedback", "")),
+            details=dict(data.get("details") or {}),
+            title=data.get("title"),
+            points=data.get("points"),
+        )
+
+
+@dataclass
+class BehaviorOutcome:
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    # Plain sentences: "main.py imports `pandas`, which is not installed."
+    errors: list[str] = field(default_factory=list)
+    # Facts about the run: app, route, field, captured output, protections, timings.
+    run: dict[str, Any] = field(default_factory=dict)

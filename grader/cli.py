@@ -1,0 +1,142 @@
+"""The ``grader`` command line (click). Each command is thin: the work lives in the stages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from grader import __version__
+from grader.errors import GraderError
+from grader.model import Severity
+
+
+class GraderGroup(click.Group):
+    """Turns GraderError (and any unexpected crash) into one clear line, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            click.echo(f"grader: error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence for the user
+            if os.environ.get("GRADER_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"grader: internal error: {type(exc).__name__}: {first} (set GRADER_DEBUG=1 for details)",
+                err=True,
+            )
+            ctx.exit(3)
+
+
+@click.group(cls=GraderGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Grade FastAPI background-file-processing submissions."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint(path: Path, fmt: str) -> None:
+    """Static analysis only: never imports or runs the submission.
+
+    Prints `path:line:col: CODE message` lines; exits 1 if any finding is an error.
+    """
+    from grader.discovery import load_submission
+    from grader.static.engine import lint_paths
+
+    with load_submission(path) as submission:
+        result = lint_paths(submission.root, submission.python_files)
+        display_root = path if path.is_dir() else None
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"findings": [f.to_dict() for f in result.findings], "errors": result.errors},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for error in result.errors:
+            click.echo(f"error: {error}", err=True)
+        for f in result.findings:
+            shown = (display_root / f.path).as_posix() if display_root else path.as_posix()
+            click.echo(f"{shown}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}")
+        if not result.findings and not result.errors:
+            click.echo("All checks passed: no finding.", err=True)
+    failed = any(f.severity is Severity.ERROR for f in result.findings) or bool(result.errors)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--rubric", "rubric_name", default=None, help="Bundled rubric name or a .toml file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+              help="Report format (default: text on a terminal, json otherwise).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write the report here.")
+@click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
+@click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
+def grade(path: Path, rubric_name: str | None, fmt: str | None, output: Path | None, static_only: bool, verbose: bool) -> None:
+    """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
+    from grader.pipeline import grade_path
+    from grader.reports.registry import renderer
+    from grader.reports.text import render as render_text
+    from grader.scoring.rubric import load_rubric
+
+    rubric = load_rubric(rubric_name)
+    report = grade_path(path, rubric, run_behavior=not static_only)
+    if fmt is None:
+        fmt = "text" if output is None and sys.stdout.isatty() else "json"
+    text = render_text(report, verbose=verbose) if fmt == "text" else renderer(fmt)(report)
+    if output is not None:
+        from grader.atomic import write_text_atomic
+
+        write_text_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a rule code: what it does, why it is bad, an example, what to use instead."""
+    from grader.static.registry import all_rules, get_rule
+
+    rule = get_rule(code)
+    if rule is None:
+        known = ", ".join(all_rules())
+        raise GraderError(f"unknown rule code {code!r} (known: {known}).")
+    click.echo(rule.documentation(), nl=False)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def rules(fmt: str) -> None:
+    """List every static rule: code, severity, name and summary."""
+    from grader.static.registry import all_rules
+
+    items = list(all_rules().values())
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "severity": r.severity.value, "message": r.message}
+            for r in items
+        ], indent=2))
+    elif fmt == "markdown":
+        from grader.static.docs import rules_table
+
+        click.echo(rules_table(), nl=False)
+    else:
+        for r in items:
+            click.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<36}  {r.message.split(':')[0]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The report data model shared by every stage (the JSON report is its serialization).
+
+Field names here are a public contract: they appear verbatim in the JSON report and its
+JSON Schema (``grader/reports/report.schema.json``). Add fields; never rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+SCHEMA_VERSION = "1.0"
+
+CheckKind = Literal["static", "behavior", "pytest"]
+CheckStatus = Literal["passed", "failed", "error", "skipped"]
+ReportStatus = Literal["graded", "error"]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    ADVICE = "advice"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One static-analysis finding at an exact source location (1-based line, 1-based column)."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    severity: Severity
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            path=data["path"],
+            line=data["line"],
+            column=data["column"],
+            code=data["code"],
+            severity=Severity(data["severity"]),
+            message=data["message"],
+        )
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one rubric check."""
+
+    id: str
+    kind: CheckKind
+    title: str
+    status: CheckStatus
+    score: float
+    max_score: float
+    feedback: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    # Behavior checks: what was sent, what came back, measured figures.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "feedback": self.feedback,
+            "findings": [f.to_dict() for f in self.findings],
+            "details": self.details,
+        }
+
+
+@dataclass
+class Report:
+    """The whole grading result of one submission."""
+
+    submission: str
+    rubric: dict[str, Any]
+    score: float
+    max_score: float
+    status: ReportStatus
+    checks: list[CheckResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    # Behavior run facts: captured output (cut), protections active, timings, versions.
+    run: dict[str, Any] = field(default_factory=dict)
+    grader_version: str = ""
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "grader_version": self.grader_version,
+            "submission": self.submission,
+            "rubric": self.rubric,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "checks": [c.to_dict() for c in self.checks],
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": list(self.errors),
+            "run": self.run,
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclass-aware conversion used by report writers."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    try:
+        return asdict(value)
+    except TypeError:
+        return value

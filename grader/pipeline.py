@@ -1,0 +1,57 @@
+"""Grade one submission: discovery -> static analysis -> behavior run -> scoring."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grader.discovery import Submission, load_submission
+from grader.errors import SubmissionError
+from grader.model import Report
+from grader.scoring.rubric import Rubric
+from grader.scoring.score import score_submission
+from grader.static.engine import lint_paths
+
+
+def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool = True) -> Report:
+    started = time.perf_counter()
+    lint = lint_paths(submission.root, submission.python_files)
+    fatal = None
+    if not submission.python_files:
+        fatal = f"{submission.origin}: no Python files to grade."
+    behavior = None
+    reason = "Behavior checks were not run (static analysis only)."
+    if fatal:
+        reason = "Behavior checks were not run: there is no Python code."
+    elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
+        from grader.behavior.runner import run_behavior as run
+
+        behavior = run(submission, rubric)
+    report = score_submission(
+        submission.name,
+        rubric,
+        lint.findings,
+        lint.errors,
+        parsed_any=bool(lint.modules),
+        behavior=behavior,
+        not_run_reason=reason,
+        fatal_error=fatal,
+    )
+    report.run.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None) -> Report:
+    with load_submission(path, name=name) as submission:
+        return grade_submission(submission, rubric, run_behavior)
+
+
+def error_report(name: str, rubric: Rubric, message: str) -> Report:
+    """A report for a submission that could not be graded at all (bad archive, ...)."""
+    return score_submission(
+        name, rubric, [], [], parsed_any=False, behavior=None,
+        not_run_reason="Not run: the submission could not be opened.", fatal_error=message,
+    )
+
+
+__all__ = ["grade_submission", "grade_path", "error_report", "SubmissionError"]

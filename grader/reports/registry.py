@@ -1,0 +1,19 @@
+"""Format name -> renderer. Each renderer takes a Report and returns text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from grader.model import Report
+from grader.reports import json_report, text
+
+Renderer = Callable[[Report], str]
+
+RENDERERS: dict[str, Renderer] = {
+    "json": json_report.render,
+    "text": text.render,
+}
+
+
+def renderer(name: str) -> Renderer:
+    return RENDERERS[name]

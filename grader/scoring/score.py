@@ -1,0 +1,114 @@
+"""Turn static findings and behavior verdicts into a scored :class:`Report`."""
+
+from __future__ import annotations
+
+from grader import __version__
+from grader.behavior.catalog import all_checks
+from grader.behavior.outcome import BehaviorOutcome, Verdict
+from grader.model import CheckResult, Finding, Report
+from grader.scoring.rubric import Rubric, RubricCheck
+from grader.static.registry import all_rules
+
+
+def _static_check(check: RubricCheck, findings: list[Finding], parsed_any: bool) -> CheckResult:
+    mine = [f for f in findings if f.code in check.codes]
+    if not parsed_any:
+        return CheckResult(
+            check.id, "static", check.title, "error", 0.0, check.points,
+            "No Python file could be parsed, so this rule could not be checked.", [],
+        )
+    rules = all_rules()
+    if not mine:
+        feedback = "No finding."
+        return CheckResult(check.id, "static", check.title, "passed", check.points, check.points, feedback, [])
+    lines = []
+    for finding in mine:
+        lines.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}")
+    codes = ", ".join(sorted({f.code for f in mine}))
+    hint = f"Run `grader explain {codes.split(', ')[0]}` for why and how to fix it."
+    if check.fail_on_finding:
+        feedback = "\n".join([*lines, hint])
+        return CheckResult(check.id, "static", check.title, "failed", 0.0, check.points, feedback, mine)
+    summary = rules[mine[0].code].message if mine[0].code in rules else ""
+    feedback = "\n".join([f"Advice (no points lost): {summary}", *lines, hint])
+    return CheckResult(check.id, "static", check.title, "passed", check.points, check.points, feedback, mine)
+
+
+def _behavior_check(check: RubricCheck, verdict: Verdict | None, not_run_reason: str) -> CheckResult:
+    kind = "pytest" if check.kind == "pytest" else "behavior"
+    if verdict is None:
+        return CheckResult(check.id, kind, check.title, "skipped", 0.0, check.points, not_run_reason)
+    status = verdict.status if verdict.status in {"passed", "failed", "error", "skipped"} else "error"
+    score = check.points if status == "passed" else 0.0
+    return CheckResult(
+        check.id, kind, verdict.title or check.title, status, score, check.points,
+        verdict.feedback, [], dict(verdict.details),
+    )
+
+
+def _enforce_prerequisites(results: list[CheckResult]) -> None:
+    """A check whose prerequisite did not pass is skipped, never failed (check50)."""
+    by_id = {r.id: r for r in results}
+    specs = all_checks()
+    changed = True
+    while changed:
+        changed = False
+        for result in results:
+            spec = specs.get(result.id)
+            if spec is None or result.status == "skipped":
+                continue
+            for req in spec.requires:
+                prerequisite = by_id.get(req)
+                if prerequisite is not None and prerequisite.status != "passed":
+                    result.status, result.score = "skipped", 0.0
+                    result.feedback = f"Skipped: it needs '{req}' to pass first."
+                    changed = True
+                    break
+
+
+def score_submission(
+    name: str,
+    rubric: Rubric,
+    findings: list[Finding],
+    static_errors: list[str],
+    parsed_any: bool,
+    behavior: BehaviorOutcome | None,
+    not_run_reason: str = "Behavior checks were not run (static analysis only).",
+    fatal_error: str | None = None,
+) -> Report:
+    results: list[CheckResult] = []
+    for check in rubric.checks:
+        if check.kind == "static":
+            results.append(_static_check(check, findings, parsed_any))
+        else:
+            verdict = behavior.verdicts.get(check.id) if behavior else None
+            results.append(_behavior_check(check, verdict, not_run_reason))
+    # Custom pytest files report one verdict per test: add those the rubric lists by file.
+    if behavior:
+        listed = {c.id for c in rubric.checks}
+        for verdict in behavior.verdicts.values():
+            if verdict.id not in listed and verdict.points is not None:
+                pseudo = RubricCheck(verdict.id, "pytest", float(verdict.points), verdict.title or verdict.id)
+                results.append(_behavior_check(pseudo, verdict, not_run_reason))
+    _enforce_prerequisites(results)
+    errors = list(static_errors)
+    run: dict = {}
+    if behavior is not None:
+        errors.extend(behavior.errors)
+        run = dict(behavior.run)
+    status = "graded"
+    if fatal_error:
+        errors.insert(0, fatal_error)
+        status = "error"
+    return Report(
+        submission=name,
+        rubric=rubric.describe(),
+        score=round(sum(r.score for r in results), 4),
+        max_score=round(sum(r.max_score for r in results), 4),
+        status=status,
+        checks=results,
+        findings=sorted(findings),
+        errors=errors,
+        run=run,
+        grader_version=__version__,
+    )

@@ -1,0 +1,415 @@
+"""One parse, one metadata pass, shared facts: what every static rule asks about a module.
+
+A :class:`ModuleAnalysis` parses a file once with libcst, resolves position, qualified
+name, scope and parent metadata once, and collects the facts the rules share: functions,
+upload endpoints (route-decorated functions with an ``UploadFile`` parameter),
+``add_task`` calls on a real ``BackgroundTasks`` receiver, and per-function local
+assignments for one-step dataflow. Rules only query these facts (see ``rule.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+from libcst._metadata_dependent import LazyValue
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+if TYPE_CHECKING:
+    from grader.static.project import ProjectIndex
+
+UPLOAD_FILE_NAMES = frozenset(
+    {
+        "fastapi.UploadFile",
+        "fastapi.datastructures.UploadFile",
+        "starlette.datastructures.UploadFile",
+    }
+)
+BACKGROUND_TASKS_NAMES = frozenset(
+    {
+        "fastapi.BackgroundTasks",
+        "fastapi.background.BackgroundTasks",
+        "starlette.background.BackgroundTasks",
+    }
+)
+APP_FACTORY_NAMES = frozenset(
+    {
+        "fastapi.FastAPI",
+        "fastapi.applications.FastAPI",
+        "fastapi.APIRouter",
+        "fastapi.routing.APIRouter",
+        "starlette.applications.Starlette",
+        "starlette.routing.Router",
+    }
+)
+DEPENDS_NAMES = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
+ROUTE_METHODS = frozenset({"post", "put", "patch", "get", "delete", "api_route", "route"})
+
+
+@dataclass
+class FunctionInfo:
+    """A function (or method) definition and the facts rules need about it."""
+
+    node: cst.FunctionDef
+    name: str
+    is_async: bool
+    parent: FunctionInfo | None
+    is_route: bool = False
+    upload_params: set[str] = field(default_factory=set)
+    background_params: set[str] = field(default_factory=set)
+    depends_params: set[str] = field(default_factory=set)
+    # name -> every value assigned to it in this function's own body (not nested defs)
+    assignments: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # names bound to ``BackgroundTasks()`` instances built in this function's body
+    local_background_tasks: set[str] = field(default_factory=set)
+
+    @property
+    def is_endpoint(self) -> bool:
+        """A route handler that receives an upload."""
+        return self.is_route and bool(self.upload_params)
+
+    def value_of(self, name: str) -> cst.BaseExpression | None:
+        """One-step dataflow: the single value a local name was assigned, if unambiguous."""
+        values = self.assignments.get(name)
+        if values and len(values) == 1:
+            return values[0]
+        return None
+
+
+@dataclass
+class AddTaskCall:
+    """``<receiver>.add_task(func, *args, **kwargs)`` on a BackgroundTasks receiver."""
+
+    call: cst.Call
+    receiver: cst.BaseExpression
+    receiver_name: str | None
+    func: cst.BaseExpression | None
+    args: list[cst.Arg]
+    awaited: bool
+    function: FunctionInfo | None
+
+
+class ModuleAnalysis:
+    """Parsed module plus shared metadata and facts. Build with :meth:`parse`."""
+
+    def __init__(
+        self,
+        path: str,
+        module: cst.Module,
+        wrapper: MetadataWrapper,
+        project: ProjectIndex | None = None,
+        module_name: str = "",
+    ) -> None:
+        self.path = path
+        self.module_name = module_name
+        self.module = module
+        self.wrapper = wrapper
+        self.project = project
+        self._meta = wrapper.resolve_many(
+            [PositionProvider, QualifiedNameProvider, ScopeProvider, ParentNodeProvider]
+        )
+        self.functions: list[FunctionInfo] = []
+        self.add_task_calls: list[AddTaskCall] = []
+        self.imported_names: dict[str, str] = {}  # local name -> dotted source
+        self.module_functions: dict[str, FunctionInfo] = {}
+        _FactCollector(self).collect()
+
+    # ----- construction -------------------------------------------------
+    @classmethod
+    def parse(
+        cls,
+        source: bytes | str,
+        path: str = "main.py",
+        project: ProjectIndex | None = None,
+        module_name: str = "",
+    ) -> ModuleAnalysis:
+        """Parse ``source`` (bytes keep coding declarations and BOMs honest).
+
+        Raises ``libcst.ParserSyntaxError`` on invalid Python.
+        """
+        module = cst.parse_module(source)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        return cls(path, wrapper.module, wrapper, project, module_name or _module_name(path))
+
+    # ----- metadata ------------------------------------------------------
+    def _get(self, provider: Any, node: cst.CSTNode) -> Any:
+        value = self._meta[provider].get(node)
+        if isinstance(value, LazyValue):
+            value = value()
+        return value
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        names = self._get(QualifiedNameProvider, node) or set()
+        return {q.name for q in names}
+
+    def is_qualified(self, node: cst.CSTNode, candidates: frozenset[str]) -> bool:
+        return bool(self.qualified_names(node) & candidates)
+
+    def position(self, node: cst.CSTNode) -> tuple[int, int]:
+        """1-based line and 1-based column of ``node``'s start."""
+        code_range = self._get(PositionProvider, node)
+        return code_range.start.line, code_range.start.column + 1
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self._get(ParentNodeProvider, node)
+
+    def scope(self, node: cst.CSTNode) -> Any:
+        return self._get(ScopeProvider, node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    # ----- queries -------------------------------------------------------
+    @property
+    def endpoints(self) -> list[FunctionInfo]:
+        return [f for f in self.functions if f.is_endpoint]
+
+    def function_of(self, node: cst.CSTNode) -> FunctionInfo | None:
+        """The innermost function whose body contains ``node``."""
+        current = self.parent(node)
+        while current is not None:
+            if isinstance(current, cst.FunctionDef):
+                for info in self.functions:
+                    if info.node is current:
+                        return info
+            current = self.parent(current)
+        return None
+
+    def calls_in(self, node: cst.CSTNode) -> Iterator[cst.Call]:
+        """Every call inside ``node``, nested function bodies included."""
+        yield from _find(node, cst.Call)
+
+    def own_calls(self, info: FunctionInfo) -> Iterator[cst.Call]:
+        """Calls in ``info``'s own body, not inside nested function definitions."""
+        yield from _find(info.node.body, cst.Call, stop=(cst.FunctionDef,))
+
+    def call_qualified_names(self, call: cst.Call) -> set[str]:
+        return self.qualified_names(call.func)
+
+    def is_upload_expr(self, expr: cst.BaseExpression, info: FunctionInfo | None) -> bool:
+        """``expr`` is an upload parameter (or a local name assigned from one)."""
+        if info is None:
+            return False
+        if isinstance(expr, cst.Name):
+            if expr.value in info.upload_params:
+                return True
+            value = info.value_of(expr.value)
+            return isinstance(value, cst.Name) and value.value in info.upload_params
+        return False
+
+    def resolve_function(self, expr: cst.BaseExpression) -> tuple[ModuleAnalysis, FunctionInfo] | None:
+        """The submission's own function definition that ``expr`` names, if it can be found."""
+        if isinstance(expr, cst.Name):
+            if expr.value in self.module_functions:
+                return self, self.module_functions[expr.value]
+            source = self.imported_names.get(expr.value)
+            if source and self.project is not None:
+                return self.project.resolve(self.module_name, source)
+        return None
+
+
+def _module_name(path: str) -> str:
+    parts = path.replace("\\", "/").removesuffix(".py").split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(p for p in parts if p)
+
+
+def _find(
+    node: cst.CSTNode,
+    kind: type[cst.CSTNode],
+    stop: tuple[type[cst.CSTNode], ...] = (),
+) -> Iterator[Any]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, kind):
+            yield current
+        if stop and current is not node and isinstance(current, stop):
+            continue
+        stack.extend(reversed(current.children))
+
+
+class _FactCollector(cst.CSTVisitor):
+    """Walks the module once and fills ``ModuleAnalysis``'s fact lists."""
+
+    def __init__(self, analysis: ModuleAnalysis) -> None:
+        super().__init__()
+        self.a = analysis
+        self.stack: list[FunctionInfo] = []
+        self.awaited: set[int] = set()
+
+    def collect(self) -> None:
+        self.a.module.visit(self)
+
+    # imports: local name -> dotted path, for cross-module function resolution
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        dots = "." * len(node.relative)
+        base = self.a.module.code_for_node(node.module) if node.module else ""
+        for alias in node.names:
+            name = self.a.module.code_for_node(alias.name)
+            local = alias.evaluated_alias or name
+            self.a.imported_names[local] = f"{dots}{base}:{name}"
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self.stack[-1] if self.stack else None
+        info = FunctionInfo(
+            node=node,
+            name=node.name.value,
+            is_async=node.asynchronous is not None,
+            parent=parent,
+            is_route=any(self._is_route_decorator(d.decorator) for d in node.decorators),
+        )
+        params = [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        for param in params:
+            self._classify_param(info, param)
+        self.a.functions.append(info)
+        if parent is None and not self._inside_class(node):
+            self.a.module_functions[info.name] = info
+        self.stack.append(info)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+    def _inside_class(self, node: cst.CSTNode) -> bool:
+        current = self.a.parent(node)
+        while current is not None and not isinstance(current, cst.Module):
+            if isinstance(current, cst.ClassDef):
+                return True
+            current = self.a.parent(current)
+        return False
+
+    def _is_route_decorator(self, decorator: cst.BaseExpression) -> bool:
+        if not isinstance(decorator, cst.Call):
+            return False
+        func = decorator.func
+        # ``@app.post(...)`` / ``@router.api_route(...)`` on any name bound to an app/router.
+        return isinstance(func, cst.Attribute) and func.attr.value in ROUTE_METHODS
+
+    def _classify_param(self, info: FunctionInfo, param: cst.Param) -> None:
+        name = param.name.value
+        annotation = param.annotation.annotation if param.annotation else None
+        if annotation is not None and self._mentions(annotation, UPLOAD_FILE_NAMES):
+            info.upload_params.add(name)
+        if annotation is not None and self._mentions(annotation, BACKGROUND_TASKS_NAMES):
+            info.background_params.add(name)
+        default = param.default
+        if isinstance(default, cst.Call) and self.a.is_qualified(default.func, BACKGROUND_TASKS_NAMES):
+            info.background_params.add(name)
+        depends_in = [default] if default is not None else []
+        if annotation is not None:
+            depends_in.append(annotation)
+        for expr in depends_in:
+            for call in _find(expr, cst.Call):
+                if self.a.is_qualified(call.func, DEPENDS_NAMES):
+                    # ``BackgroundTasks = Depends()`` is still the injected BackgroundTasks
+                    if name not in info.background_params:
+                        info.depends_params.add(name)
+
+    def _mentions(self, expr: cst.BaseExpression, names: frozenset[str]) -> bool:
+        for node in _find(expr, (cst.Name, cst.Attribute)):  # type: ignore[arg-type]
+            if self.a.is_qualified(node, names):
+                return True
+        # string annotations: "UploadFile"
+        for node in _find(expr, cst.SimpleString):
+            text = node.evaluated_value if isinstance(node.evaluated_value, str) else ""
+            if any(text.split("[")[0].split(".")[-1] == n.rsplit(".", 1)[1] for n in names):
+                return True
+        return False
+
+    def _record_assignment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not self.stack or not isinstance(target, cst.Name):
+            return
+        info = self.stack[-1]
+        info.assignments.setdefault(target.value, []).append(value)
+        if isinstance(value, cst.Call) and self.a.is_qualified(value.func, BACKGROUND_TASKS_NAMES):
+            info.local_background_tasks.add(target.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._record_assignment(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._record_assignment(node.target, node.value)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        expr = node.expression
+        if isinstance(expr, cst.Call):
+            self.awaited.add(id(expr))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "add_task"):
+            return
+        info = self.stack[-1] if self.stack else None
+        receiver = func.value
+        receiver_name = receiver.value if isinstance(receiver, cst.Name) else None
+        if not self._is_background_tasks(receiver, info):
+            return
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        func_arg: cst.BaseExpression | None = None
+        rest = list(node.args)
+        if positional:
+            func_arg = positional[0].value
+            rest.remove(positional[0])
+        else:
+            for arg in node.args:
+                if arg.keyword is not None and arg.keyword.value == "func":
+                    func_arg = arg.value
+                    rest.remove(arg)
+                    break
+        self.a.add_task_calls.append(
+            AddTaskCall(
+                call=node,
+                receiver=receiver,
+                receiver_name=receiver_name,
+                func=func_arg,
+                args=rest,
+                awaited=id(node) in self.awaited,
+                function=info,
+            )
+        )
+
+    def _is_background_tasks(self, receiver: cst.BaseExpression, info: FunctionInfo | None) -> bool:
+        """The receiver is a FastAPI/Starlette BackgroundTasks, by annotation or construction."""
+        if isinstance(receiver, cst.Call):
+            return self.a.is_qualified(receiver.func, BACKGROUND_TASKS_NAMES)
+        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "background":
+            # ``response.background.add_task(...)``
+            return True
+        if not isinstance(receiver, cst.Name):
+            return False
+        name = receiver.value
+        scope_fn = info
+        while scope_fn is not None:
+            if name in scope_fn.background_params or name in scope_fn.local_background_tasks:
+                return True
+            if name in scope_fn.assignments:
+                return False
+            scope_fn = scope_fn.parent
+        # module-level ``tasks = BackgroundTasks()``
+        for assignment in self.a.module.body:
+            if isinstance(assignment, cst.SimpleStatementLine):
+                for small in assignment.body:
+                    if (
+                        isinstance(small, cst.Assign)
+                        and isinstance(small.value, cst.Call)
+                        and self.a.is_qualified(small.value.func, BACKGROUND_TASKS_NAMES)
+                        and any(
+                            isinstance(t.target, cst.Name) and t.target.value == name
+                            for t in small.targets
+                        )
+                    ):
+                        return True
+        return False

@@ -1,0 +1,86 @@
+"""Run every static rule over a submission: parse each file once, share the analysis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from grader.model import Finding
+from grader.static.analysis import ModuleAnalysis
+from grader.static.project import ProjectIndex
+from grader.static.registry import all_rules
+from grader.static.rule import Rule
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    # Plain-language problems: "main.py line 4, column 9: invalid syntax (...)".
+    errors: list[str] = field(default_factory=list)
+    modules: list[ModuleAnalysis] = field(default_factory=list)
+
+
+def describe_syntax_error(path: str, exc: Exception) -> str:
+    if isinstance(exc, cst.ParserSyntaxError):
+        first = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+        return f"{path} line {exc.raw_line}, column {exc.raw_column + 1}: syntax error: {first}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{path}: cannot be decoded ({exc.encoding}: {exc.reason} at byte {exc.start}); save it as UTF-8"
+    if isinstance(exc, LookupError):
+        return f"{path}: unknown source encoding ({exc})"
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{path}: cannot be parsed: {first}"
+
+
+def parse_sources(sources: Iterable[tuple[str, bytes]]) -> LintResult:
+    """Parse ``(relative path, bytes)`` pairs into one project index."""
+    result = LintResult()
+    project = ProjectIndex()
+    for path, data in sources:
+        try:
+            analysis = ModuleAnalysis.parse(data, path=path, project=project)
+        except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
+            result.errors.append(describe_syntax_error(path, exc))
+            continue
+        except RecursionError:
+            result.errors.append(f"{path}: nested too deeply to analyse")
+            continue
+        project.add(analysis)
+        result.modules.append(analysis)
+    return result
+
+
+def run_rules(result: LintResult, rules: Iterable[type[Rule]] | None = None) -> LintResult:
+    instances = [r() for r in (rules if rules is not None else all_rules().values())]
+    findings: set[Finding] = set()
+    for analysis in result.modules:
+        for rule in instances:
+            try:
+                findings.update(rule.check(analysis))
+            except RecursionError:
+                result.errors.append(f"{analysis.path}: {rule.code} skipped: code nested too deeply")
+    result.findings = sorted(findings)
+    return result
+
+
+def lint_sources(
+    sources: Iterable[tuple[str, bytes]], rules: Iterable[type[Rule]] | None = None
+) -> LintResult:
+    return run_rules(parse_sources(sources), rules)
+
+
+def lint_paths(root: Path, files: Iterable[Path], rules: Iterable[type[Rule]] | None = None) -> LintResult:
+    sources = []
+    errors = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        try:
+            sources.append((rel, path.read_bytes()))
+        except OSError as exc:
+            errors.append(f"{rel}: cannot be read ({exc.strerror})")
+    result = lint_sources(sources, rules)
+    result.errors[:0] = errors
+    return result
