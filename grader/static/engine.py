@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,22 @@ class LintResult:
     modules: list[ModuleAnalysis] = field(default_factory=list)
 
 
-def describe_syntax_error(path: str, exc: Exception) -> str:
+def _python_syntax_error(source: bytes) -> SyntaxError | None:
+    """CPython's own diagnosis: its line, column and wording beat libcst's for students."""
+    try:
+        compile(source, "<submission>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def describe_syntax_error(path: str, exc: Exception, source: bytes | None = None) -> str:
+    python_error = _python_syntax_error(source) if source is not None and isinstance(exc, cst.ParserSyntaxError) else None
+    if python_error is not None and python_error.lineno:
+        column = python_error.offset or 1
+        return f"{path} line {python_error.lineno}, column {column}: syntax error: {python_error.msg}"
     if isinstance(exc, cst.ParserSyntaxError):
         first = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
         return f"{path} line {exc.raw_line}, column {exc.raw_column + 1}: syntax error: {first}"
@@ -43,7 +59,7 @@ def parse_sources(sources: Iterable[tuple[str, bytes]]) -> LintResult:
         try:
             analysis = ModuleAnalysis.parse(data, path=path, project=project)
         except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
-            result.errors.append(describe_syntax_error(path, exc))
+            result.errors.append(describe_syntax_error(path, exc, data))
             continue
         except RecursionError:
             result.errors.append(f"{path}: nested too deeply to analyse")
