@@ -1,0 +1,273 @@
+"""AS001: a blocking call inside an ``async def`` endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from grader.model import Finding, Severity
+from grader.static.analysis import ModuleAnalysis
+from grader.static.calls import awaited_calls, blocking_calls, blocking_helper_calls, own_nodes
+from grader.static.rule import Example, Rule
+from grader.static.uploadflow import Flow, in_add_task_args
+
+
+class BlockingCallInAsyncEndpoint(Rule):
+    """
+    ## What it does
+    Flags calls that block the thread inside an `async def` route handler: `time.sleep`,
+    `requests.*`, `urllib.request.urlopen`, synchronous `httpx` (`httpx.get`,
+    `httpx.Client().post`), `subprocess.run`/`call`/`check_output`, `os.system`, and reading
+    the upload's spooled file with `file.file.read()`. Aliases count (`import time as t`,
+    `from time import sleep`), and so does a direct call to a plain `def` helper of the
+    submission that makes such a call.
+
+    ## Why is this bad?
+    FastAPI runs an `async def` endpoint on the event loop itself. While a blocking call
+    runs, the loop cannot do anything else: every other request, and every background task,
+    waits. The point of the assignment is a server that stays responsive while files are
+    processed; one `time.sleep(2)` in an `async def` endpoint makes every client wait 2 s.
+    A plain `def` endpoint is different: FastAPI runs it in a threadpool, so blocking there
+    is fine (this rule stays silent for it).
+
+    ## Example
+    ```python
+    @app.post("/upload")
+    async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        data = file.file.read()          # blocks the event loop
+        time.sleep(1)                    # blocks every other request
+        background_tasks.add_task(process, data)
+    ```
+
+    ## Use instead
+    Await the async form (`await file.read()`, `await asyncio.sleep(1)`,
+    `httpx.AsyncClient`), or declare the endpoint with plain `def` so FastAPI runs it in its
+    threadpool, or move the slow work into the background task:
+    ```python
+    @app.post("/upload")
+    def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        path = save(file)                # sync def: runs in the threadpool
+        background_tasks.add_task(process, path)
+    ```
+    """
+
+    code = "AS001"
+    name = "blocking-call-in-async-endpoint"
+    severity = Severity.WARNING
+    message = (
+        "blocking call in an async def endpoint: it stops the event loop, so every other "
+        "request waits; await the async equivalent or make the endpoint a plain def"
+    )
+    seed_note = (
+        "The seed's point (\"keeps the app fast and responsive\", quiz question 1) only holds "
+        "if the endpoint itself never blocks the event loop."
+    )
+
+    VALID = [
+        Example(
+            """
+import time
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    data = file.file.read()
+    time.sleep(0.1)
+    background_tasks.add_task(process, data)
+    return {"ok": True}
+""",
+            note="sync def endpoint: FastAPI runs it in a threadpool",
+        ),
+        Example(
+            """
+import asyncio
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from starlette.concurrency import run_in_threadpool
+import requests
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    data = await file.read()
+    await asyncio.sleep(0.1)
+    def fetch():
+        return requests.get("https://example.com")
+    await run_in_threadpool(fetch)
+    await asyncio.to_thread(lambda: requests.post("https://example.com"))
+    background_tasks.add_task(process, data)
+""",
+            note="awaited async calls; blocking work in a nested def/lambda sent to a thread",
+        ),
+        Example(
+            """
+from fastapi import FastAPI
+app = FastAPI()
+
+def sleep(seconds):
+    return seconds
+
+@app.get("/status")
+async def status():
+    sleep(1)
+    return {"ok": True}
+""",
+            note="the submission's own function named sleep is not time.sleep",
+        ),
+        Example(
+            """
+import time
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+async def process(path):
+    time.sleep(1)
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, file.filename)
+""",
+            note="blocking in the task is AS002, not AS001",
+        ),
+        Example(
+            """
+import httpx
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    async with httpx.AsyncClient() as client:
+        await client.post("https://example.com", content=await file.read())
+""",
+            note="httpx.AsyncClient, awaited",
+        ),
+    ]
+    INVALID = [
+        Example(
+            """
+import time as t
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    t.sleep(2)
+    background_tasks.add_task(process, file.filename)
+""",
+            line=8,
+            note="module alias",
+        ),
+        Example(
+            """
+from typing import Annotated
+from time import sleep
+import fastapi
+from fastapi import BackgroundTasks as Jobs
+
+router = fastapi.APIRouter()
+
+@router.post("/files")
+async def receive(doc: Annotated[fastapi.UploadFile, fastapi.File()], jobs: Jobs):
+    data = doc.file.read()
+    jobs.add_task(handle, data)
+""",
+            line=11,
+            note="router, Annotated, upload's spooled file read on the loop",
+        ),
+        Example(
+            """
+import requests, subprocess, urllib.request
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    requests.post("https://scanner.example", files={"f": await file.read()})
+""",
+            line=8,
+            note="requests",
+        ),
+        Example(
+            """
+import httpx
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    client = httpx.Client()
+    client.post("https://scanner.example", content=await file.read())
+""",
+            line=9,
+            note="sync httpx client through a local variable",
+        ),
+        Example(
+            """
+import subprocess
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+def convert(path):
+    subprocess.run(["convert", path])
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    convert("saved.bin")
+""",
+            line=11,
+            note="plain def helper called from the async endpoint",
+        ),
+        Example(
+            """
+import time
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.api_route("/slow", methods=["GET"])
+async def slow():
+    def wait():
+        time.sleep(1)
+    wait()
+""",
+            line=10,
+            note="nested def called directly on the loop",
+        ),
+    ]
+
+    def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
+        for info in module.functions:
+            if not (info.is_route and info.is_async):
+                continue
+            for blocking in blocking_calls(module, info):
+                yield self.finding(
+                    module, blocking.node, f"{self._head(info.name, blocking.what)}; use {blocking.instead}"
+                )
+            for call, helper, inner in blocking_helper_calls(module, info):
+                yield self.finding(
+                    module,
+                    call,
+                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
+                    "make the endpoint a plain def or run the helper with run_in_threadpool",
+                )
+            flow = Flow(module, info)
+            awaited = awaited_calls(info)
+            for call in own_nodes(info.node.body, cst.Call):
+                if id(call) in awaited or not flow.is_upload_stream_read(call):
+                    continue
+                if in_add_task_args(module, call):
+                    continue  # BG001 reports reads inside add_task(...)
+                yield self.finding(
+                    module,
+                    call,
+                    f"{self._head(info.name, 'file.file.read()')}; use await file.read() "
+                    "(or a plain def endpoint)",
+                )
+
+    @staticmethod
+    def _head(endpoint: str, what: str) -> str:
+        return (
+            f"blocking call {what} in async def endpoint {endpoint}(): it stops the event loop, "
+            "so every other request waits"
+        )

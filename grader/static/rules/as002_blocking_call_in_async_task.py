@@ -1,0 +1,264 @@
+"""AS002: a blocking call inside an ``async def`` background task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from grader.model import Finding, Severity
+from grader.static.analysis import ModuleAnalysis
+from grader.static.calls import blocking_calls, blocking_helper_calls, resolve_callee
+from grader.static.rule import Example, Rule
+
+
+class BlockingCallInAsyncTask(Rule):
+    """
+    ## What it does
+    Follows every `add_task(fn, ...)` to `fn`'s definition in the submission (same module,
+    a nested def, or another module: `from .worker import process`) and, when `fn` is an
+    `async def`, flags the blocking calls inside it: `time.sleep`, `requests.*`, sync
+    `httpx`, `urllib.request.urlopen`, `subprocess.*`, and whole-file disk I/O
+    (`open(...).read()`, `f.write(...)` on an `open()`ed file, `Path.read_bytes()` /
+    `write_text()`..., `shutil.copyfileobj` / `copy` / `move`). The finding is at the
+    blocking call, in the module that holds it.
+
+    ## Why is this bad?
+    Starlette runs a plain `def` task in a threadpool but awaits an `async def` task on the
+    event loop. A blocking call in an `async def` task therefore freezes the whole server
+    after the response: no other request is served until the task's sleep, HTTP call or
+    file copy is over. The response did come first, but the next client now waits.
+
+    ## Example
+    ```python
+    async def process(path: str):
+        time.sleep(5)                          # the server is frozen for 5 s
+        Path(path + ".out").write_text(...)    # so is every disk write
+
+    background_tasks.add_task(process, path)
+    ```
+
+    ## Use instead
+    Make the task a plain `def` (FastAPI runs it in the threadpool), or keep `async def` and
+    await async equivalents (`await asyncio.sleep`, `httpx.AsyncClient`, `aiofiles`,
+    `await anyio.to_thread.run_sync(...)`):
+    ```python
+    def process(path: str):
+        time.sleep(5)
+        Path(path + ".out").write_text(...)
+    ```
+    """
+
+    code = "AS002"
+    name = "blocking-call-in-async-task"
+    severity = Severity.ERROR
+    message = (
+        "blocking call inside an async def background task: async tasks run on the event "
+        "loop, so this freezes the whole server; make the task a plain def or await an async equivalent"
+    )
+    seed_note = (
+        "The seed says background tasks keep \"the app fast and responsive\"; that is only "
+        "true for an async task that never blocks (a plain def task runs in a threadpool)."
+    )
+
+    VALID = [
+        Example(
+            """
+import time
+from pathlib import Path
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+def process(path):
+    time.sleep(1)
+    Path(path + ".out").write_text(Path(path).read_text())
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, "saved.bin")
+""",
+            note="plain def task: Starlette runs it in a threadpool",
+        ),
+        Example(
+            """
+import asyncio, aiofiles
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from anyio import Path as APath
+app = FastAPI()
+
+async def process(path):
+    await asyncio.sleep(1)
+    async with aiofiles.open(path, "rb") as f:
+        data = await f.read()
+    await APath(path + ".out").write_bytes(data)
+    await asyncio.to_thread(lambda: open(path).read())
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, "saved.bin")
+""",
+            note="awaited async I/O and a lambda sent to a thread",
+        ),
+        Example(
+            """
+import time
+from fastapi import FastAPI, UploadFile
+
+async def unused():
+    time.sleep(1)
+
+class Queue:
+    def add_task(self, fn, *args): ...
+
+q = Queue()
+
+def handler(file):
+    q.add_task(unused)
+""",
+            note="not passed to a BackgroundTasks.add_task",
+        ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from worker import process
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, "saved.bin")
+""",
+            files={
+                "worker.py": """
+import asyncio
+async def process(path):
+    await asyncio.sleep(1)
+    with open(path, "rb") as f:
+        f.seek(0)
+"""
+            },
+            note="task in another module that does not block",
+        ),
+    ]
+    INVALID = [
+        Example(
+            """
+import time
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+async def process(path: str):
+    time.sleep(2)
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    background_tasks.add_task(process, "saved.bin")
+""",
+            line=7,
+            note="the classic: time.sleep in an async task",
+        ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from .worker import process
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, "saved.bin")
+""",
+            files={
+                "__init__.py": "",
+                "worker.py": """from pathlib import Path
+
+async def process(path):
+    data = Path(path).read_bytes()
+    Path(path + ".processed").write_bytes(data.upper())
+""",
+            },
+            line=4,
+            note="task in another module (relative import): reported in worker.py",
+        ),
+        Example(
+            """
+from typing import Annotated
+import fastapi
+import requests as http
+from fastapi import BackgroundTasks as Jobs
+
+router = fastapi.APIRouter()
+
+@router.post("/files")
+def receive(doc: Annotated[fastapi.UploadFile, fastapi.File()], jobs: Jobs):
+    async def notify():
+        http.post("https://hooks.example", json={"name": doc.filename})
+    jobs.add_task(notify)
+""",
+            line=12,
+            note="router, Annotated, alias, sync endpoint, nested async task",
+        ),
+        Example(
+            """
+import functools, shutil
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+async def save(src, dst):
+    with open(dst, "wb") as out:
+        shutil.copyfileobj(src, out)
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(functools.partial(save, file.file, "saved.bin"))
+""",
+            line=8,
+            note="functools.partial, shutil.copyfileobj",
+        ),
+        Example(
+            """
+import time
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+def slow_step(path):
+    time.sleep(3)
+
+async def process(path):
+    slow_step(path)
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(process, "saved.bin")
+""",
+            line=10,
+            note="plain def helper called from the async task",
+        ),
+    ]
+
+    def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
+        for task in module.add_task_calls:
+            if task.func is None:
+                continue
+            resolved = resolve_callee(module, task.func, task.function)
+            if resolved is None:
+                continue  # unknown callee: stay silent rather than guess
+            task_module, info = resolved
+            if not info.is_async:
+                continue
+            for blocking in blocking_calls(task_module, info, file_io=True):
+                yield self.finding(
+                    task_module,
+                    blocking.node,
+                    f"{self._head(info.name, blocking.what)}; make {info.name} a plain def or use {blocking.instead}",
+                )
+            for call, helper, inner in blocking_helper_calls(task_module, info, file_io=True):
+                yield self.finding(
+                    task_module,
+                    call,
+                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
+                    f"make {info.name} a plain def or run the helper with anyio.to_thread.run_sync",
+                )
+
+    @staticmethod
+    def _head(task: str, what: str) -> str:
+        return (
+            f"blocking call {what} in async def background task {task}(): async tasks run on "
+            "the event loop, so this freezes the whole server until it returns"
+        )

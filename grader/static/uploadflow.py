@@ -1,0 +1,201 @@
+"""Where the upload goes: its object, its client-chosen filename and its bytes.
+
+Local, short dataflow for SEC001, UP001, UP002 and AS001: an expression is traced back
+through at most a few single assignments (``name = file.filename; path = f"up/{name}"``),
+through closures (a nested def using the endpoint's ``file``), and into a background task
+whose parameter receives an upload-derived argument (``add_task(save, file.filename)``).
+Anything the tracer does not understand is treated as clean: false positives are worse
+than misses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+import libcst as cst
+
+from grader.static.analysis import FunctionInfo, ModuleAnalysis
+from grader.static.calls import own_nodes, resolve_callee
+
+MAX_DEPTH = 4
+# String methods that keep a filename a filename (``.replace`` etc. may sanitise: stop).
+_KEEPS_NAME = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"})
+UPLOAD_READ_METHODS = frozenset({"read", "readline", "readlines"})
+
+
+class Kind(Enum):
+    UPLOAD = "upload"  # the UploadFile or its ``.file`` stream
+    FILENAME = "filename"  # the client-chosen ``.filename`` (or a string built from it)
+    CONTENT = "content"  # bytes read from the upload
+
+
+@dataclass
+class Flow:
+    """A function analysed with optional seeds: task parameters known to carry upload data."""
+
+    module: ModuleAnalysis
+    info: FunctionInfo
+    seeds: dict[str, Kind] = field(default_factory=dict)
+
+    def params(self) -> list[str]:
+        p = self.info.node.params
+        return [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+
+    def _is_local(self, name: str) -> bool:
+        if name in self.info.assignments or name in self.params():
+            return True
+        body = self.info.node.body
+        statements = getattr(body, "body", ())
+        if not statements:
+            return False
+        scope = self.module.scope(statements[0])
+        # for-loop targets, ``with ... as``, imports: bound here, so not a closure variable
+        return scope is not None and name in scope.assignments
+
+    def kinds(self, expr: cst.BaseExpression, depth: int = 0) -> set[Kind]:
+        """What upload data ``expr`` carries (empty set: none that we can prove)."""
+        if depth > MAX_DEPTH:
+            return set()
+        if isinstance(expr, cst.Await):
+            return self.kinds(expr.expression, depth)
+        if isinstance(expr, cst.Name):
+            return self._name_kinds(expr.value, depth)
+        if isinstance(expr, cst.Attribute):
+            base = self.kinds(expr.value, depth)
+            if Kind.UPLOAD in base and expr.attr.value == "filename":
+                return {Kind.FILENAME}
+            if Kind.UPLOAD in base and expr.attr.value == "file":
+                return {Kind.UPLOAD}
+            return set()
+        if isinstance(expr, cst.Call):
+            return self._call_kinds(expr, depth)
+        if isinstance(expr, cst.FormattedString):
+            return self._any_filename(
+                [p.expression for p in expr.parts if isinstance(p, cst.FormattedStringExpression)], depth
+            )
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Modulo)):
+            return self._any_filename([expr.left, expr.right], depth)
+        if isinstance(expr, cst.ConcatenatedString):
+            return self._any_filename([expr.left, expr.right], depth)
+        return set()
+
+    def _any_filename(self, parts: list[cst.BaseExpression], depth: int) -> set[Kind]:
+        if any(Kind.FILENAME in self.kinds(p, depth + 1) for p in parts):
+            return {Kind.FILENAME}
+        return set()
+
+    def _name_kinds(self, name: str, depth: int) -> set[Kind]:
+        if name in self.seeds:
+            return {self.seeds[name]}
+        if name in self.info.upload_params:
+            return {Kind.UPLOAD}
+        if self._is_local(name):
+            value = self.info.value_of(name)
+            if value is not None:
+                return self.kinds(value, depth + 1)
+            # ``for f in files`` where ``files: list[UploadFile]``
+            for loop in own_nodes(self.info.node.body, cst.For):
+                if isinstance(loop.target, cst.Name) and loop.target.value == name:
+                    if Kind.UPLOAD in self.kinds(loop.iter, depth + 1):
+                        return {Kind.UPLOAD}
+            return set()
+        if self.info.parent is not None:
+            # a closure: the nested def reads the enclosing function's variable
+            return Flow(self.module, self.info.parent).kinds(cst.Name(name), depth + 1)
+        return set()
+
+    def _call_kinds(self, call: cst.Call, depth: int) -> set[Kind]:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            target = self.kinds(func.value, depth + 1)
+            method = func.attr.value
+            if Kind.UPLOAD in target and method in UPLOAD_READ_METHODS:
+                return {Kind.CONTENT}
+            if Kind.FILENAME in target and method in _KEEPS_NAME:
+                return {Kind.FILENAME}
+            if method == "format" and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString)):
+                return self._any_filename([a.value for a in call.args], depth)
+            return set()
+        if isinstance(func, cst.Name) and func.value == "str" and len(call.args) == 1:
+            return self._any_filename([call.args[0].value], depth)
+        return set()
+
+    def is_whole_upload_read(self, call: cst.Call) -> bool:
+        """``<upload>.read()`` / ``<upload>.file.read()`` with no size: the whole upload."""
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "read"
+            and not call.args
+            and Kind.UPLOAD in self.kinds(func.value)
+        )
+
+    def is_upload_stream_read(self, call: cst.Call) -> bool:
+        """``<upload>.file.read(...)`` (any size): a synchronous read of the spooled file."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in UPLOAD_READ_METHODS):
+            return False
+        target = func.value
+        if isinstance(target, cst.Attribute) and target.attr.value == "file":
+            return Kind.UPLOAD in self.kinds(target.value)
+        if isinstance(target, cst.Name) and self._is_local(target.value):
+            value = self.info.value_of(target.value)
+            return (
+                isinstance(value, cst.Attribute)
+                and value.attr.value == "file"
+                and Kind.UPLOAD in self.kinds(value.value)
+            )
+        return False
+
+
+def in_add_task_args(module: ModuleAnalysis, node: cst.CSTNode) -> bool:
+    """``node`` sits inside the arguments of an ``add_task`` call (BG001's territory)."""
+    for task in module.add_task_calls:
+        for arg in task.args:
+            if any(n is node for n in own_nodes(arg.value, type(node))):
+                return True
+    return False
+
+
+def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
+    """For each ``add_task(fn, args...)`` whose task is found in the submission, ``fn``
+    analysed with the parameters that receive upload data seeded."""
+    for task in module.add_task_calls:
+        if task.func is None or task.function is None:
+            continue
+        resolved = resolve_callee(module, task.func, task.function)
+        if resolved is None:
+            continue
+        task_module, task_info = resolved
+        caller = Flow(module, task.function)
+        params = Flow(task_module, task_info).params()
+        seeds: dict[str, Kind] = {}
+        positional = [a for a in task.args if a.keyword is None and not a.star]
+        offset = 0
+        # ``functools.partial(save, x)``: partial's own arguments come first
+        if isinstance(task.func, cst.Call):
+            bound = [a for a in task.func.args[1:] if a.keyword is None and not a.star]
+            positional = bound + positional
+            keywords = [a for a in task.func.args if a.keyword is not None]
+        else:
+            keywords = []
+        for index, arg in enumerate(positional):
+            if index + offset < len(params):
+                for kind in caller.kinds(arg.value):
+                    seeds[params[index + offset]] = kind
+        for arg in [*keywords, *(a for a in task.args if a.keyword is not None)]:
+            assert arg.keyword is not None
+            if arg.keyword.value in params:
+                for kind in caller.kinds(arg.value):
+                    seeds[arg.keyword.value] = kind
+        if seeds:
+            yield Flow(task_module, task_info, seeds)
+
+
+def all_flows(module: ModuleAnalysis) -> Iterator[Flow]:
+    """Every function of the module as is, then every resolved task with its seeds."""
+    for info in module.functions:
+        yield Flow(module, info)
+    yield from task_flows(module)
