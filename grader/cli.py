@@ -138,5 +138,10 @@ def rules(fmt: str) -> None:
             click.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<36}  {r.message.split(':')[0]}")
 
 
+from grader.commands.dashboard import dashboard as _dashboard_command  # noqa: E402
+
+main.add_command(_dashboard_command)
+
+
 if __name__ == "__main__":
     main()
