@@ -1,0 +1,146 @@
+"""The class dashboard: numbers, pages, escaping of hostile input, the CLI command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.errors import GraderError
+from grader.reports.dashboard import write_dashboard
+from grader.reports.dashboard.data import load_class
+from grader.reports.dashboard.layout import student_file_name
+from tests.dashboard.class_builder import HOSTILE_NAME, build_class
+
+
+@pytest.fixture()
+def graded_class(tmp_path: Path) -> tuple[Path, Path]:
+    return build_class(tmp_path)
+
+
+def _pages(out: Path) -> dict[str, str]:
+    pages = {"index.html": (out / "index.html").read_text(encoding="utf-8")}
+    for page in (out / "students").iterdir():
+        pages[f"students/{page.name}"] = page.read_text(encoding="utf-8")
+    return pages
+
+
+def test_class_numbers_come_from_the_reports(graded_class):
+    _, out = graded_class
+    data = load_class(out)
+    assert sorted(s.student for s in data.students) == sorted(["alice", "bob", "carol", HOSTILE_NAME])
+    assert sum(data.histogram()) == 4
+    rates = {r.id: r for r in data.check_rates()}
+    assert (rates["app-loads"].passed, rates["app-loads"].total) == (4, 4)
+    # Only alice passes saved-file-intact; the others fail it or skip it (prerequisite).
+    assert rates["saved-file-intact"].passed == 1
+    assert rates["saved-file-intact"].failed + rates["saved-file-intact"].skipped == 3
+    findings = {f.code: f for f in data.common_findings()}
+    # bob, carol and the hostile one read the upload inside add_task's arguments.
+    assert findings["BG001"].students == 3
+    assert "alice" not in {s.student for s in data.students if any(f["code"] == "BG001" for f in s.findings)}
+
+
+def test_histogram_bands_put_full_marks_in_the_last_band(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, score in (("a", 0), ("b", 5), ("c", 10), ("d", 9.99)):
+        (out / f"{name}.json").write_text(json.dumps({"score": score, "max_score": 10, "checks": [], "status": "graded"}))
+    assert load_class(out).histogram() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+
+
+def test_index_shows_charts_findings_explain_and_links(graded_class):
+    subs, out = graded_class
+    index = write_dashboard(out, subs)
+    assert index == out / "index.html"
+    html = index.read_text(encoding="utf-8")
+    assert html.count("<svg") == 2  # histogram + pass-rate bars
+    assert 'id="rule-BG001"' in html
+    assert "## Why is this bad?" in html  # grader explain BG001's text, inline
+    for student in ("alice", "bob", "carol"):
+        assert f'href="students/{student}.html"' in html
+        assert (out / "students" / f"{student}.html").is_file()
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing fetched from a CDN
+
+
+def test_student_page_puts_findings_on_their_source_lines(graded_class):
+    subs, out = graded_class
+    write_dashboard(out, subs)
+    bob = (out / "students" / "bob.html").read_text(encoding="utf-8")
+    report = json.loads((out / "bob.json").read_text())
+    finding = next(f for f in report["findings"] if f["code"] == "BG001")
+    line = finding["line"]
+    # The flagged line is highlighted and followed by the annotation naming the code.
+    row = re.search(rf'<tr class="hit" id="main.py-L{line}">.*?</tr><tr class="annot">(.*?)</tr>', bob)
+    assert row, "BG001's line is not annotated"
+    assert "BG001" in row.group(1)
+    assert "add_task(save, await file.read())" in bob
+    # The zip submission's source is read through the archive.
+    carol = (out / "students" / "carol.html").read_text(encoding="utf-8")
+    assert 'id="app/main.py-L' in carol and 'class="annot"' in carol
+
+
+def test_hostile_code_names_and_output_are_escaped(graded_class):
+    subs, out = graded_class
+    write_dashboard(out, subs)
+    pages = _pages(out)
+    hostile_page = f"students/{student_file_name(HOSTILE_NAME)}"
+    assert hostile_page in pages
+    assert student_file_name(HOSTILE_NAME).endswith(".html") and "<" not in student_file_name(HOSTILE_NAME)
+    for name, html in pages.items():
+        assert "<script" not in html.lower(), name
+        assert "<img" not in html.lower(), name
+        assert "onerror=alert(1)>" not in html, name
+    page = pages[hostile_page]
+    assert "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#x27;output&#x27;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;feedback&lt;/b&gt;" in page  # feedback is text, not markup
+
+
+def test_student_page_without_submissions_lists_findings_only(graded_class):
+    _, out = graded_class
+    write_dashboard(out, None)
+    bob = (out / "students" / "bob.html").read_text(encoding="utf-8")
+    assert "built without --submissions" in bob
+    assert "main.py:" in bob and "BG001" in bob
+    assert 'class="source"' not in bob
+
+
+def test_page_names_are_safe_and_distinct():
+    assert student_file_name("alice") == "alice.html"
+    names = {student_file_name(n) for n in ("a b", "a_b", "a/b", "../x", "..", "")}
+    assert len(names) == 6
+    for name in names:
+        assert "/" not in name and not name.startswith(".")
+
+
+def test_files_that_are_not_reports_are_skipped_and_named(graded_class):
+    subs, out = graded_class
+    (out / "notes.json").write_text("{not json")
+    (out / "other.json").write_text('{"hello": 1}')
+    (out / "summary.json").write_text(json.dumps({"students": {"alice": {}, "dave": {}}}))
+    html = write_dashboard(out, subs).read_text(encoding="utf-8")
+    assert "notes.json" in html and "other.json" in html
+    assert "dave" in html and "report file is missing" in html
+    assert not (out / "students" / "notes.html").exists()
+
+
+def test_missing_or_empty_out_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(GraderError, match="no such folder"):
+        write_dashboard(tmp_path / "nope", None)
+    with pytest.raises(GraderError, match="no grading report"):
+        write_dashboard(tmp_path, None)
+
+
+def test_cli_dashboard_command(graded_class):
+    subs, out = graded_class
+    result = CliRunner().invoke(main, ["dashboard", str(out), "--submissions", str(subs)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(out / "index.html")
+    bad = CliRunner().invoke(main, ["dashboard", str(out / "missing")])
+    assert bad.exit_code == 2
+    assert bad.output.count("\n") == 1 and "grader: error:" in bad.output
