@@ -79,29 +79,30 @@ def lint(path: Path, fmt: str) -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--rubric", "rubric_name", default=None, help="Bundled rubric name or a .toml file.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-              help="Report format (default: text on a terminal, json otherwise).")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Write the report here.")
+@click.option("--format", "fmt", multiple=True, metavar="FORMAT[,FORMAT...]",
+              help="Report format(s): json, text, gradescope, junit, sarif, github, markdown. Repeatable or "
+                   "comma-separated; several need --output (default: text on a terminal, json otherwise).")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="Write the report here; with several formats, sibling files (report.json, report.junit.xml, ...).")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
 @click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
-def grade(path: Path, rubric_name: str | None, fmt: str | None, output: Path | None, static_only: bool, verbose: bool) -> None:
+def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
     from grader.pipeline import grade_path
-    from grader.reports.registry import renderer
-    from grader.reports.text import render as render_text
+    from grader.reports.outputs import parse_formats, render_as, write_formats
     from grader.scoring.rubric import load_rubric
 
+    formats = parse_formats(fmt)
+    if not formats:
+        formats = ["text" if output is None and sys.stdout.isatty() else "json"]
+    if len(formats) > 1 and output is None:
+        raise click.UsageError("several --format values need --output FILE (each format goes to a sibling file).")
     rubric = load_rubric(rubric_name)
     report = grade_path(path, rubric, run_behavior=not static_only)
-    if fmt is None:
-        fmt = "text" if output is None and sys.stdout.isatty() else "json"
-    text = render_text(report, verbose=verbose) if fmt == "text" else renderer(fmt)(report)
     if output is not None:
-        from grader.atomic import write_text_atomic
-
-        write_text_atomic(output, text)
+        write_formats(report, output, formats, verbose=verbose)
     else:
-        click.echo(text, nl=False)
+        click.echo(render_as(report, formats[0], verbose=verbose), nl=False)
 
 
 @main.command()
@@ -141,6 +142,12 @@ def rules(fmt: str) -> None:
 from grader.commands.dashboard import dashboard as _dashboard_command  # noqa: E402
 
 main.add_command(_dashboard_command)
+
+
+from grader.commands.batch import batch as _batch_command, merge as _merge_command  # noqa: E402
+
+main.add_command(_batch_command)
+main.add_command(_merge_command)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.model import Report
-from grader.reports import json_report, text
+from grader.reports import github, gradescope, json_report, junit, markdown, sarif, text
 
 Renderer = Callable[[Report], str]
 
 RENDERERS: dict[str, Renderer] = {
     "json": json_report.render,
     "text": text.render,
+    "gradescope": gradescope.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "markdown": markdown.render,
 }
 
 

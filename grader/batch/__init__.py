@@ -1,0 +1,1 @@
+"""Batch grading: a class's submissions in parallel, resumable, sharded, summarised."""

@@ -1,0 +1,81 @@
+"""The submissions of a class: each entry of SUBMISSIONS_DIR, named by its student id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import __version__
+from grader.discovery.submission import Submission
+from grader.errors import GraderError
+from grader.reports.outputs import SUFFIXES
+from grader.scoring.rubric import Rubric
+
+# Output names of the batch itself: a student with such an id gets ``<id>.student.json``.
+RESERVED_STEMS = frozenset({"summary", "grades", "index"})
+_FORMAT_STEMS = tuple(s[: -len(".json")] for s in SUFFIXES.values() if s.endswith(".json") and s != ".json")
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    student: str
+    path: Path
+
+    @property
+    def stem(self) -> str:
+        """File stem of this student's reports in OUT_DIR (``<stem>.json``, ``<stem>.junit.xml``)."""
+        lowered = self.student.lower()
+        if lowered in RESERVED_STEMS or lowered.startswith("summary.") or lowered.startswith("grades.") \
+                or lowered.endswith(_FORMAT_STEMS):
+            return f"{self.student}.student"
+        return self.student
+
+    def report_path(self, out_dir: Path, fmt: str = "json") -> Path:
+        return out_dir / f"{self.stem}{SUFFIXES[fmt]}"
+
+
+def discover_entries(submissions_dir: Path) -> list[BatchEntry]:
+    """Every non-hidden entry, sorted by student id.
+
+    The id is the folder name or the file stem; when two entries share a stem
+    (``alice/`` and ``alice.zip``) both keep their full names so neither report is lost.
+    """
+    if not submissions_dir.is_dir():
+        raise GraderError(f"{submissions_dir}: not a folder of submissions.")
+    paths = sorted(p for p in submissions_dir.iterdir() if not p.name.startswith((".", "~")))
+    by_stem: dict[str, list[Path]] = defaultdict(list)
+    for path in paths:
+        by_stem[path.name if path.is_dir() else path.stem].append(path)
+    entries: list[BatchEntry] = []
+    for stem, group in by_stem.items():
+        for path in group:
+            entries.append(BatchEntry(stem if len(group) == 1 else path.name, path))
+    return sorted(entries, key=lambda e: e.student)
+
+
+def entry_fingerprint(path: Path) -> str:
+    """SHA-256 of the entry as it lies on disk: a folder's files, or a file's bytes."""
+    if path.is_dir():
+        return Submission(path.name, path.resolve(), path).content_hash()
+    digest = hashlib.sha256(b"file\0")
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        digest.update(f"<unreadable: {exc.strerror}>".encode())
+    return digest.hexdigest()
+
+
+def content_hash(path: Path, rubric: Rubric, run_behavior: bool) -> str:
+    """What a stored report must match to be reused: files, rubric text, grader, mode."""
+    key = {
+        "submission": entry_fingerprint(path),
+        "rubric": hashlib.sha256(rubric.text.encode("utf-8")).hexdigest(),
+        "grader_version": __version__,
+        "behavior": run_behavior,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()

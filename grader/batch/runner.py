@@ -1,0 +1,218 @@
+"""``grader batch``: grade every submission of a class, in parallel, resumable.
+
+Parallelism: a pool of worker *processes* (``--jobs``, default: the number of cores).
+Static analysis is CPU-bound Python (libcst), so threads would serialize on the GIL;
+the behavior run waits on its sandboxed child process, so ``--jobs`` above the core count
+helps when behavior checks dominate. Workers start from a forkserver that has already
+imported the grader, so each costs one fork, not a fresh interpreter.
+
+Crash safety: the parent alone writes files, each atomically (``grader.atomic``), and a
+student's JSON report is written last: its presence with a matching ``run.content_hash``
+is what "done" means. A worker that dies (segfault, OOM kill) breaks the pool; the
+submissions that were in flight are retried one at a time in a fresh pool, and the one
+that kills its worker again gets an ``error`` report.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.atomic import write_text_atomic
+from grader.batch.entries import BatchEntry, content_hash, discover_entries
+from grader.batch.progress import Progress
+from grader.batch.shard import Shard
+from grader.batch.summary import StudentResult, build_summary, grades_csv
+from grader.batch.worker import Graded, Job, crashed_job, grade_job, warm_up
+from grader.model import Report
+from grader.reports.loading import looks_like_report, report_from_dict
+from grader.reports.outputs import render_as
+from grader.scoring.rubric import Rubric
+
+
+@dataclass
+class BatchOptions:
+    submissions_dir: Path
+    out_dir: Path
+    rubric: Rubric
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    force: bool = False
+    shard: Shard | None = None
+    formats: tuple[str, ...] = ()  # besides json, which is always written
+    run_behavior: bool = True
+    executor: str = "process"  # "process" | "thread" (measurements, debugging)
+
+
+@dataclass
+class BatchResult:
+    summary: dict[str, Any]
+    summary_path: Path
+    csv_path: Path
+    graded: int
+    skipped: int
+    seconds: float
+
+
+def summary_names(shard: Shard | None) -> tuple[str, str]:
+    """Shards may share one OUT_DIR, so each writes its own summary; merge writes summary.json."""
+    if shard is None:
+        return "summary.json", "grades.csv"
+    return f"summary.{shard.label}.json", f"grades.{shard.label}.csv"
+
+
+def _remove_stale_temp_files(out_dir: Path) -> None:
+    # Left by a killed batch mid-write (grader.atomic names them ".<target>.<random>.tmp").
+    for path in out_dir.glob(".*.tmp"):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def _stored_report(entry: BatchEntry, out_dir: Path, key: str) -> Report | None:
+    path = entry.report_path(out_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not looks_like_report(data) or (data.get("run") or {}).get("content_hash") != key:
+        return None
+    try:
+        return report_from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _make_executor(kind: str, jobs: int) -> Executor:
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=jobs)
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.batch.worker", "grader.pipeline", "grader.reports.outputs"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=warm_up)
+
+
+class _Writer:
+    def __init__(self, out_dir: Path, entries: dict[str, BatchEntry], formats: tuple[str, ...]) -> None:
+        self.out_dir = out_dir
+        self.entries = entries
+        self.formats = formats
+        self.reports: dict[str, Report] = {}
+
+    def write(self, graded: Graded) -> None:
+        entry = self.entries[graded.student]
+        # The JSON report last: it marks the student as done for a rerun.
+        for fmt in self.formats:
+            write_text_atomic(entry.report_path(self.out_dir, fmt), graded.texts[fmt])
+        write_text_atomic(entry.report_path(self.out_dir), graded.texts["json"])
+        self.reports[graded.student] = report_from_dict(json.loads(graded.texts["json"]))
+
+    def reuse(self, entry: BatchEntry, report: Report) -> None:
+        for fmt in self.formats:
+            path = entry.report_path(self.out_dir, fmt)
+            if not path.exists():  # a format asked for now that was not asked for then
+                write_text_atomic(path, render_as(report, fmt))
+        self.reports[entry.student] = report
+
+
+def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress: Progress) -> None:
+    pending = list(reversed(jobs))  # pop() from the end keeps the sorted order
+    suspects: list[Job] = []
+    width = max(1, options.jobs)
+    executor = _make_executor(options.executor, width)
+    try:
+        in_flight: dict[Future[Graded], Job] = {}
+        while pending or in_flight:
+            while pending and len(in_flight) < width:
+                job = pending.pop()
+                in_flight[executor.submit(grade_job, job)] = job
+                progress.started(job.student)
+            done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
+            progress.draw()
+            broken = False
+            for future in done:
+                job = in_flight.pop(future)
+                try:
+                    graded = future.result()
+                except BrokenProcessPool:
+                    suspects.append(job)
+                    broken = True
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that could not be pickled
+                    graded = crashed_job(job, f"grader internal error: {type(exc).__name__}: {exc}")
+                writer.write(graded)
+                progress.finished(job.student, graded.status, graded.score, graded.max_score, graded.seconds)
+            if broken:
+                # Every job still in flight died with the pool: we cannot tell which one killed it.
+                suspects.extend(in_flight.values())
+                in_flight.clear()
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = _make_executor(options.executor, width)
+        executor.shutdown(wait=True)
+        for job in suspects:
+            _run_alone(job, options, writer, progress)
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
+def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress) -> None:
+    executor = _make_executor(options.executor, 1)
+    started = time.perf_counter()
+    try:
+        graded = executor.submit(grade_job, job).result()
+    except BrokenProcessPool:
+        graded = crashed_job(job, "the grader's worker process died while grading this submission "
+                                  "(crash or out of memory); it was retried alone and died again.")
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    writer.write(graded)
+    progress.finished(job.student, graded.status, graded.score, graded.max_score, time.perf_counter() - started)
+
+
+def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress] = Progress) -> BatchResult:
+    started = time.perf_counter()
+    entries = discover_entries(options.submissions_dir)
+    if options.shard is not None:
+        entries = [e for e in entries if options.shard.owns(e.student)]
+    out_dir = options.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(out_dir)
+    formats = tuple(f for f in options.formats if f != "json")
+    writer = _Writer(out_dir, {e.student: e for e in entries}, formats)
+    run_behavior = options.run_behavior
+    jobs: list[Job] = []
+    reused = 0
+    for entry in entries:
+        key = content_hash(entry.path, options.rubric, run_behavior)
+        stored = None if options.force else _stored_report(entry, out_dir, key)
+        if stored is not None:
+            writer.reuse(entry, stored)
+            reused += 1
+        else:
+            jobs.append(Job(entry.student, entry.path, options.rubric, run_behavior, formats, key))
+    progress = progress_factory(len(entries))
+    progress.skipped(reused)
+    try:
+        if jobs:
+            _run_jobs(jobs, options, writer, progress)
+    finally:
+        progress.close()
+    results = [StudentResult(e.student, e.report_path(out_dir).name, writer.reports[e.student]) for e in entries]
+    summary = build_summary(results, shard=str(options.shard) if options.shard else None)
+    summary_name, csv_name = summary_names(options.shard)
+    summary_path, csv_path = out_dir / summary_name, out_dir / csv_name
+    write_text_atomic(summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(csv_path, grades_csv(summary))
+    return BatchResult(summary, summary_path, csv_path, len(jobs), reused, time.perf_counter() - started)

@@ -1,0 +1,148 @@
+"""Class-level results: ``summary.json``, ``grades.csv`` and the closing table.
+
+``summary.json`` (stable field names; the dashboard reads it)::
+
+    {"schema_version": "1.0", "grader_version": ..., "rubric": {...}, "shard": null | "K/N",
+     "checks": [{"id", "title", "kind", "max_score"}],
+     "students": [{"student", "report", "status", "score", "max_score", "errors",
+                   "checks": {check id: {"status", "score"}}}],
+     "stats": {"students", "graded", "errors", "max_score", "mean", "median", "min", "max",
+               "distribution": [{"from", "to", "count"}],   # percent of max, 10 buckets
+               "checks": [{"id", "title", "passed", "failed", "error", "skipped", "pass_rate"}],
+               "most_failed": [check ids, most failed first]}}
+
+``pass_rate`` is passed / students (a check that errored or was skipped did not pass).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from grader import __version__
+from grader.model import Report
+
+SUMMARY_VERSION = "1.0"
+BUCKETS = 10
+
+
+@dataclass
+class StudentResult:
+    student: str
+    report_file: str
+    report: Report
+
+
+def _check_columns(results: Sequence[StudentResult]) -> list[dict[str, Any]]:
+    """Every check id seen, in rubric order (custom pytest checks may differ per student)."""
+    columns: dict[str, dict[str, Any]] = {}
+    for result in results:
+        for check in result.report.checks:
+            columns.setdefault(check.id, {"id": check.id, "title": check.title, "kind": check.kind,
+                                          "max_score": check.max_score})
+    return list(columns.values())
+
+
+def _distribution(percents: list[float]) -> list[dict[str, Any]]:
+    counts = [0] * BUCKETS
+    for p in percents:
+        counts[min(BUCKETS - 1, max(0, int(p // (100 / BUCKETS))))] += 1
+    width = 100 // BUCKETS
+    return [{"from": i * width, "to": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
+
+
+def build_summary(results: Sequence[StudentResult], shard: str | None = None) -> dict[str, Any]:
+    results = sorted(results, key=lambda r: r.student)
+    columns = _check_columns(results)
+    students = [
+        {
+            "student": r.student,
+            "report": r.report_file,
+            "status": r.report.status,
+            "score": r.report.score,
+            "max_score": r.report.max_score,
+            "errors": list(r.report.errors),
+            "checks": {c.id: {"status": c.status, "score": c.score} for c in r.report.checks},
+        }
+        for r in results
+    ]
+    scores = [r.report.score for r in results]
+    percents = [100 * r.report.score / r.report.max_score if r.report.max_score else 0.0 for r in results]
+    check_stats = []
+    for column in columns:
+        statuses = [s["checks"].get(column["id"], {}).get("status", "skipped") for s in students]
+        counts = {k: statuses.count(k) for k in ("passed", "failed", "error", "skipped")}
+        check_stats.append({"id": column["id"], "title": column["title"], **counts,
+                            "pass_rate": round(counts["passed"] / len(students), 4) if students else 0.0})
+    most_failed = [c["id"] for c in sorted(check_stats, key=lambda c: (c["pass_rate"], c["id"]))
+                   if c["failed"] + c["error"] > 0]
+    rubrics = {json.dumps(r.report.rubric, sort_keys=True) for r in results}
+    return {
+        "schema_version": SUMMARY_VERSION,
+        "grader_version": __version__,
+        "rubric": results[0].report.rubric if len(rubrics) == 1 else {"mixed": sorted(rubrics)},
+        "shard": shard,
+        "checks": columns,
+        "students": students,
+        "stats": {
+            "students": len(results),
+            "graded": sum(1 for r in results if r.report.status == "graded"),
+            "errors": sum(1 for r in results if r.report.status == "error"),
+            "max_score": max((r.report.max_score for r in results), default=0.0),
+            "mean": round(statistics.fmean(scores), 4) if scores else 0.0,
+            "median": round(statistics.median(scores), 4) if scores else 0.0,
+            "min": min(scores, default=0.0),
+            "max": max(scores, default=0.0),
+            "distribution": _distribution(percents),
+            "checks": check_stats,
+            "most_failed": most_failed,
+        },
+    }
+
+
+def _safe_cell(text: str) -> str:
+    # A student id like "=HYPERLINK(...)" must not become a spreadsheet formula.
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def grades_csv(summary: dict[str, Any]) -> str:
+    """One row per student, one column per check (points), then total and max."""
+    ids = [c["id"] for c in summary["checks"]]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "status", *ids, "total", "max_score"])
+    for s in summary["students"]:
+        cells = [f"{s['checks'][i]['score']:g}" if i in s["checks"] else "" for i in ids]
+        writer.writerow([_safe_cell(s["student"]), s["status"], *cells, f"{s['score']:g}", f"{s['max_score']:g}"])
+    return out.getvalue()
+
+
+def closing_table(summary: dict[str, Any], top: int = 5) -> str:
+    """The text printed after a batch: score distribution and the most failed checks."""
+    stats = summary["stats"]
+    lines = [
+        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded.",
+        f"Score: mean {stats['mean']:g}, median {stats['median']:g}, min {stats['min']:g}, "
+        f"max {stats['max']:g} (out of {stats['max_score']:g}).",
+        "",
+        "Score distribution (% of max):",
+    ]
+    biggest = max((b["count"] for b in stats["distribution"]), default=0) or 1
+    for bucket in stats["distribution"]:
+        upper = "100" if bucket["to"] >= 100 else f"<{bucket['to']}"
+        bar = "#" * round(30 * bucket["count"] / biggest)
+        lines.append(f"  {bucket['from']:>3}-{upper:<4} {bucket['count']:>5}  {bar}")
+    failing = [c for c in stats["checks"] if c["failed"] + c["error"] > 0]
+    failing.sort(key=lambda c: (c["pass_rate"], c["id"]))
+    if failing:
+        lines += ["", "Checks most students did not pass:"]
+        n = stats["students"] or 1
+        for c in failing[:top]:
+            missed = c["failed"] + c["error"]
+            lines.append(f"  {c['id']:<28} failed by {missed}/{n} ({100 * missed / n:.0f}%)  {c['title']}")
+    return "\n".join(lines) + "\n"

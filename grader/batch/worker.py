@@ -1,0 +1,73 @@
+"""Grade one batch entry; runs in a worker process and never raises.
+
+Whatever goes wrong with one submission (bad archive, a crash in the grader, a
+timeout in the behavior run) becomes a report with ``status: error`` and the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.model import Report
+from grader.scoring.rubric import Rubric
+
+
+@dataclass
+class Job:
+    student: str
+    path: Path
+    rubric: Rubric
+    run_behavior: bool
+    formats: tuple[str, ...]
+    content_hash: str
+
+
+@dataclass
+class Graded:
+    student: str
+    texts: dict[str, str]  # format -> rendered report
+    status: str
+    score: float
+    max_score: float
+    seconds: float
+
+
+def grade_job(job: Job) -> Graded:
+    from grader.pipeline import error_report, grade_path
+
+    started = time.perf_counter()
+    try:
+        report = grade_path(job.path, job.rubric, run_behavior=job.run_behavior, name=job.student)
+    except GraderError as exc:
+        report = error_report(job.student, job.rubric, exc.message)
+    except Exception as exc:  # noqa: BLE001 - one submission must never stop the batch
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        report = error_report(job.student, job.rubric,
+                              f"grader internal error while grading: {type(exc).__name__}: {first}")
+    return finish(job, report, time.perf_counter() - started)
+
+
+def finish(job: Job, report: Report, seconds: float) -> Graded:
+    from grader.reports.outputs import render_as
+
+    report.run["content_hash"] = job.content_hash
+    texts = {fmt: render_as(report, fmt) for fmt in ("json", *job.formats)}
+    return Graded(job.student, texts, report.status, report.score, report.max_score, seconds)
+
+
+def crashed_job(job: Job, reason: str) -> Graded:
+    """The report of a submission whose worker process died (segfault, out of memory)."""
+    from grader.pipeline import error_report
+
+    report = error_report(job.student, job.rubric, reason)
+    return finish(job, report, 0.0)
+
+
+def warm_up() -> None:
+    """Imported once per worker so the first submission does not pay for the imports."""
+    import grader.pipeline  # noqa: F401
+    import grader.reports.outputs  # noqa: F401
+    import grader.static.engine  # noqa: F401

@@ -1,0 +1,1 @@
+"""CLI commands that live outside ``grader/cli.py`` (registered there)."""

@@ -1,0 +1,65 @@
+"""``grader batch`` and ``grader merge``: thin CLI over ``grader.batch``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("submissions_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for <student>.json, summary.json and grades.csv.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once (default: number of cores).")
+@click.option("--rubric", "rubric_name", default=None, help="Bundled rubric name or a .toml file.")
+@click.option("--force", is_flag=True, help="Regrade even the submissions whose report is up to date.")
+@click.option("--shard", default=None, metavar="K/N",
+              help="Grade only the K-th of N deterministic parts (combine them with `grader merge`).")
+@click.option("--format", "fmt", multiple=True, metavar="FORMAT[,FORMAT...]",
+              help="Extra per-student formats besides json: gradescope, junit, sarif, github, markdown, text.")
+@click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
+def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: str | None, force: bool,
+          shard: str | None, fmt: tuple[str, ...], static_only: bool) -> None:
+    """Grade every submission in SUBMISSIONS_DIR (folders, .zip or .py; the name is the student id).
+
+    Rerunning skips submissions whose report is up to date (same files, rubric and grader
+    version), so an interrupted batch resumes where it stopped.
+    """
+    from grader.batch.runner import BatchOptions, run_batch
+    from grader.batch.shard import parse_shard
+    from grader.batch.summary import closing_table
+    from grader.reports.outputs import parse_formats
+    from grader.scoring.rubric import load_rubric
+
+    formats = tuple(parse_formats(fmt))
+    options = BatchOptions(
+        submissions_dir=submissions_dir,
+        out_dir=out_dir,
+        rubric=load_rubric(rubric_name),
+        jobs=jobs or os.cpu_count() or 1,
+        force=force,
+        shard=parse_shard(shard) if shard else None,
+        formats=formats,
+        run_behavior=not static_only,
+    )
+    result = run_batch(options)
+    click.echo(closing_table(result.summary), nl=False)
+    click.echo(f"\nGraded {result.graded}, reused {result.skipped} up-to-date report(s) in {result.seconds:.1f}s.")
+    click.echo(f"Wrote {result.summary_path} and {result.csv_path}.")
+
+
+@click.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write the merged summary.json and grades.csv (default: the first folder).")
+def merge(folders: tuple[Path, ...], out_dir: Path | None) -> None:
+    """Combine the outputs of `grader batch --shard K/N` runs into one summary.json and grades.csv."""
+    from grader.batch.merge import merge_outputs
+    from grader.batch.summary import closing_table
+
+    result = merge_outputs(list(folders), out_dir or folders[0], warn=lambda m: click.echo(f"grader: warning: {m}", err=True))
+    click.echo(closing_table(result.summary), nl=False)
+    click.echo(f"\nMerged {result.students} report(s): wrote {result.summary_path} and {result.csv_path}.")
