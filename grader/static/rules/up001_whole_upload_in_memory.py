@@ -1,0 +1,163 @@
+"""UP001: the whole upload is read into memory only to be written to disk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from grader.model import Finding, Severity
+from grader.static.analysis import ModuleAnalysis
+from grader.static.rule import Example, Rule
+from grader.static.uploadflow import Flow, all_flows
+from grader.static.writes import disk_writes
+
+
+def whole_read_of(flow: Flow, content: cst.BaseExpression) -> cst.Call | None:
+    """The sizeless upload read that produced ``content`` (directly or via one local name)."""
+    if isinstance(content, cst.Await):
+        content = content.expression
+    if isinstance(content, cst.Name):
+        value = flow.info.value_of(content.value)
+        if value is None:
+            return None
+        content = value.expression if isinstance(value, cst.Await) else value
+    if isinstance(content, cst.Call) and flow.is_whole_upload_read(content):
+        return content
+    return None
+
+
+class WholeUploadInMemory(Rule):
+    """
+    ## What it does
+    Flags `await file.read()` / `file.file.read()` with no size whose bytes are then written
+    to a file (`f.write(contents)`, `Path(...).write_bytes(contents)`), directly or through
+    one local variable. Reads whose bytes are parsed or hashed are left alone.
+
+    ## Why is this bad?
+    A sizeless `read()` loads the entire upload into RAM. Starlette already spooled it to a
+    temporary file; copying it to its destination needs no more than one chunk in memory. A
+    500 MB upload costs 500 MB of RAM per concurrent request, and the server can run out of
+    memory. This is advice, not an error: for small files it works, and the seed's quiz
+    question 5 teaches exactly this pattern (`contents = await file.read()`).
+
+    ## Example
+    ```python
+    contents = await file.read()
+    with open(path, "wb") as out:
+        out.write(contents)
+    ```
+
+    ## Use instead
+    Stream it: in a plain `def` endpoint (or a task), `shutil.copyfileobj` copies in chunks;
+    in an `async def` endpoint, read fixed-size chunks:
+    ```python
+    with open(path, "wb") as out:
+        shutil.copyfileobj(file.file, out)          # plain def endpoint
+    # or, in async def:
+    while chunk := await file.read(1 << 20):
+        out.write(chunk)
+    ```
+    """
+
+    code = "UP001"
+    name = "whole-upload-in-memory"
+    severity = Severity.ADVICE
+    message = (
+        "the whole upload is read into memory only to be written to disk: stream it with "
+        "shutil.copyfileobj(file.file, out) or chunked reads (await file.read(1 << 20))"
+    )
+    seed_note = (
+        "Quiz question 5's correct answer saves with contents = await file.read(): right about "
+        "BackgroundTasks, but it holds the whole upload in memory; streaming is the production form."
+    )
+
+    VALID = [
+        Example(
+            """
+import shutil
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile, tasks: BackgroundTasks):
+    with open("uploads/x.bin", "wb") as out:
+        shutil.copyfileobj(file.file, out)
+    tasks.add_task(process, "uploads/x.bin")
+""",
+            note="streamed with shutil.copyfileobj",
+        ),
+        Example(
+            """
+import hashlib, json
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    with open("uploads/x.bin", "wb") as out:
+        while chunk := await file.read(1 << 20):
+            out.write(chunk)
+    data = json.loads(await file.read())
+    return {"sha": hashlib.sha256(await file.read()).hexdigest(), "keys": list(data)}
+""",
+            note="chunked reads; whole reads that are parsed or hashed, not written",
+        ),
+    ]
+    INVALID = [
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    contents = await file.read()
+    with open(f"saved_{file.filename}", "wb") as f:
+        f.write(contents)
+    background_tasks.add_task(process_file, f"saved_{file.filename}")
+    return {"message": "File saved and processing started"}
+""",
+            line=7,
+            note="the seed's quiz question 5 answer",
+        ),
+        Example(
+            """
+from typing import Annotated
+from pathlib import Path
+import fastapi
+from fastapi import BackgroundTasks as Jobs
+
+router = fastapi.APIRouter()
+
+@router.post("/files")
+def receive(doc: Annotated[fastapi.UploadFile, fastapi.File()], jobs: Jobs):
+    Path("uploads", "a.bin").write_bytes(doc.file.read())
+""",
+            line=11,
+            note="router, Annotated, sync def, Path.write_bytes",
+        ),
+        Example(
+            """
+import aiofiles
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    async def save():
+        async with aiofiles.open("uploads/a.bin", "wb") as out:
+            await out.write(await file.read())
+    await save()
+""",
+            line=10,
+            note="nested function closing over the upload, aiofiles",
+        ),
+    ]
+
+    def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
+        for flow in all_flows(module):
+            for write in disk_writes(flow):
+                read = whole_read_of(flow, write.content)
+                if read is not None:
+                    yield self.finding(flow.module, read)
