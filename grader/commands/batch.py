@@ -21,8 +21,9 @@ import click
 @click.option("--format", "fmt", multiple=True, metavar="FORMAT[,FORMAT...]",
               help="Extra per-student formats besides json: gradescope, junit, sarif, github, markdown, text.")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
+@click.option("--html", is_flag=True, help="Also write the class dashboard OUT_DIR/index.html (see `grader dashboard`).")
 def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: str | None, force: bool,
-          shard: str | None, fmt: tuple[str, ...], static_only: bool) -> None:
+          shard: str | None, fmt: tuple[str, ...], static_only: bool, html: bool = False) -> None:
     """Grade every submission in SUBMISSIONS_DIR (folders, .zip or .py; the name is the student id).
 
     Rerunning skips submissions whose report is up to date (same files, rubric and grader
@@ -49,6 +50,10 @@ def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: s
     click.echo(closing_table(result.summary), nl=False)
     click.echo(f"\nGraded {result.graded}, reused {result.skipped} up-to-date report(s) in {result.seconds:.1f}s.")
     click.echo(f"Wrote {result.summary_path} and {result.csv_path}.")
+    if html:
+        from grader.reports.dashboard import write_dashboard
+
+        click.echo(f"Wrote {write_dashboard(out_dir, submissions_dir)}.")
 
 
 @click.command()

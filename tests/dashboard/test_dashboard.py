@@ -122,11 +122,46 @@ def test_files_that_are_not_reports_are_skipped_and_named(graded_class):
     subs, out = graded_class
     (out / "notes.json").write_text("{not json")
     (out / "other.json").write_text('{"hello": 1}')
-    (out / "summary.json").write_text(json.dumps({"students": {"alice": {}, "dave": {}}}))
+    (out / "bob.gradescope.json").write_text('{"score": 1, "tests": []}')  # another format: silent
     html = write_dashboard(out, subs).read_text(encoding="utf-8")
     assert "notes.json" in html and "other.json" in html
-    assert "dave" in html and "report file is missing" in html
+    assert "gradescope" not in html
     assert not (out / "students" / "notes.html").exists()
+
+
+def test_summary_json_lists_the_students_and_their_report_files(graded_class):
+    """The batch's summary.json names each student's report (``index.student.json`` for
+    reserved ids); a listed student whose report is gone is shown as missing."""
+    subs, out = graded_class
+    (out / "alice.json").rename(out / "alice.student.json")
+    summary = {"students": [
+        {"student": "alice", "report": "alice.student.json"},
+        {"student": "bob", "report": "bob.json"},
+        {"student": "dave", "report": "dave.json"},
+        {"student": "eve", "report": "../../etc/passwd"},
+    ]}
+    (out / "summary.json").write_text(json.dumps(summary))
+    data = load_class(out)
+    assert [s.student for s in data.students] == ["alice", "bob"]
+    assert data.students[0].key == "alice.student"
+    assert data.missing_reports == ["dave", "eve"]
+    html = write_dashboard(out, subs).read_text(encoding="utf-8")
+    assert 'href="students/alice.student.html"' in html
+    assert "report file is missing" in html
+    # alice's page still finds her folder (named by the student id, not the report file).
+    alice = (out / "students" / "alice.student.html").read_text(encoding="utf-8")
+    assert 'class="source"' in alice
+
+
+def test_batch_html_flag_writes_the_dashboard(tmp_path):
+    subs, _ = build_class(tmp_path)
+    out = tmp_path / "batch-out"
+    result = CliRunner().invoke(main, ["batch", str(subs), "--out", str(out), "--static-only", "--jobs", "1", "--html"])
+    assert result.exit_code == 0, result.output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for student in ("alice", "bob", "carol"):
+        assert f'href="students/{student}.html"' in html
+    assert (out / "students" / "carol.html").read_text(encoding="utf-8").count('class="annot"') >= 1
 
 
 def test_missing_or_empty_out_dir_is_a_clear_error(tmp_path):

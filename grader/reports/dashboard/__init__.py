@@ -44,7 +44,7 @@ def write_dashboard(out_dir: Path, submissions_dir: Path | None = None) -> Path:
     pages = out_dir / "students"
     for student in data.students:
         sources = read_sources(Path(submissions_dir) if submissions_dir else None, student.student)
-        write_text_atomic(pages / student_file_name(student.student), render_student(student, sources))
+        write_text_atomic(pages / student_file_name(student.key), render_student(student, sources))
     index = out_dir / "index.html"
     write_text_atomic(index, render_index(data, _title(data)))
     return index

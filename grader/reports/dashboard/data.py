@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Any
 
 # Files a batch writes next to the reports that are not per-student reports.
-NOT_REPORTS = frozenset({"summary.json"})
+NOT_REPORTS = frozenset({"summary.json", "index.json"})
 HISTOGRAM_BINS = 10
 
 
 @dataclass
 class StudentReport:
-    student: str  # the report's file stem: the student id the batch used
+    student: str  # the student id the batch used (folder name or file stem)
     report: dict[str, Any]
+    key: str = ""  # the report's file stem in OUT_DIR: unique, names the student's page
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.student
 
     @property
     def score(self) -> float:
@@ -149,44 +153,62 @@ def _looks_like_report(data: Any) -> bool:
     return isinstance(data, dict) and "checks" in data and "score" in data and "max_score" in data
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _is_other_output(name: str) -> bool:
+    """Batch outputs that are not our per-student report (summaries, Gradescope files)."""
+    if name.startswith(("summary.", ".")) or name in NOT_REPORTS:
+        return True
+    from grader.reports.outputs import SUFFIXES
+
+    return any(name.endswith(suffix) for suffix in SUFFIXES.values() if suffix != ".json")
+
+
 def load_class(out_dir: Path) -> ClassData:
-    students: list[StudentReport] = []
-    skipped: list[str] = []
-    for path in sorted(out_dir.glob("*.json")):
-        if path.name in NOT_REPORTS or path.name.startswith("."):
+    """Students from ``summary.json`` when the batch wrote one, else every report file."""
+    summary = _read_json(out_dir / "summary.json")
+    listed = summary.get("students") if isinstance(summary, dict) else None
+    if isinstance(listed, list) and listed:
+        return _load_listed(out_dir, listed)
+    return _load_globbed(out_dir)
+
+
+def _load_listed(out_dir: Path, listed: list[Any]) -> ClassData:
+    data = ClassData([])
+    for item in listed:
+        if not isinstance(item, dict) or not isinstance(item.get("student"), str):
             continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            skipped.append(path.name)
+        student, report_name = item["student"], item.get("report")
+        # The summary is a file in a folder someone handed us: only plain names in OUT_DIR.
+        if not isinstance(report_name, str) or Path(report_name).name != report_name or report_name in {"", ".", ".."}:
+            report_name = f"{student}.json"
+        path = out_dir / report_name
+        if not path.is_file():
+            data.missing_reports.append(student)
             continue
-        if not _looks_like_report(data):
-            skipped.append(path.name)
+        report = _read_json(path)
+        if not _looks_like_report(report):
+            data.skipped_files.append(report_name)
             continue
-        students.append(StudentReport(path.stem, data))
-    data = ClassData(students, skipped)
-    data.missing_reports = _missing_from_summary(out_dir / "summary.json", {s.student for s in students})
+        data.students.append(StudentReport(student, report, path.stem))
     return data
 
 
-def _missing_from_summary(summary_path: Path, present: set[str]) -> list[str]:
-    """Students the batch summary knows about but whose report file is not in the folder."""
-    if not summary_path.is_file():
-        return []
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    listed = summary.get("students") if isinstance(summary, dict) else None
-    names: list[str] = []
-    if isinstance(listed, dict):
-        names = [str(k) for k in listed]
-    elif isinstance(listed, list):
-        for item in listed:
-            if isinstance(item, dict):
-                name = item.get("student") or item.get("id") or item.get("submission")
-                if name is not None:
-                    names.append(str(name))
-            elif isinstance(item, str):
-                names.append(item)
-    return sorted(n for n in set(names) if n not in present)
+def _load_globbed(out_dir: Path) -> ClassData:
+    data = ClassData([])
+    for path in sorted(out_dir.glob("*.json")):
+        if _is_other_output(path.name):
+            continue
+        report = _read_json(path)
+        if not _looks_like_report(report):
+            data.skipped_files.append(path.name)
+            continue
+        submission = report.get("submission")
+        student = submission if isinstance(submission, str) and submission else path.stem
+        data.students.append(StudentReport(student, report, path.stem))
+    return data

@@ -68,7 +68,7 @@ def _check_cells(student: StudentReport) -> str:
 def _students_table(data: ClassData) -> str:
     rows = []
     for student in sorted(data.students, key=lambda s: s.student):
-        link = href("students", student_file_name(student.student))
+        link = href("students", student_file_name(student.key))
         failed = [str(c.get("id")) for c in student.checks if c.get("status") in {"failed", "error"}]
         failed_html = esc(", ".join(failed)) if failed else '<span class="muted">none</span>'
         rows.append(
@@ -82,7 +82,7 @@ def _students_table(data: ClassData) -> str:
             f"<td>{failed_html}</td>"
             "</tr>"
         )
-    for name in data.missing_reports:
+    for name in data.missing_reports:  # listed by summary.json
         rows.append(f'<tr><td>{esc(name)}</td><td colspan="6" class="note">listed in summary.json, but its report file is missing</td></tr>')
     head = (
         "<tr><th>student</th><th>score</th><th>%</th><th>status</th><th>checks</th>"
