@@ -1,0 +1,34 @@
+"""Upload, save, then process (BG006: the processing runs inline, before the response)."""
+
+import logging
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from fastapi import FastAPI, UploadFile
+
+logger = logging.getLogger(__name__)
+app = FastAPI()
+UPLOAD_DIR = Path("uploads")
+
+
+def process_file(path: Path) -> None:
+    """Write a small report next to the saved upload."""
+    try:
+        time.sleep(0.3)
+        data = path.read_bytes()
+        report = path.with_name(path.name + ".processed.txt")
+        report.write_text(f"{len(data)} bytes\n", encoding="utf-8")
+    except OSError:
+        logger.exception("processing %s failed", path)
+
+
+@app.post("/upload")
+def upload(file: UploadFile) -> dict[str, str]:
+    UPLOAD_DIR.mkdir(exist_ok=True)
+    path = UPLOAD_DIR / f"{uuid.uuid4().hex}.upload"
+    with path.open("wb") as out:
+        shutil.copyfileobj(file.file, out)
+    process_file(path)
+    return {"message": "File saved and processed"}

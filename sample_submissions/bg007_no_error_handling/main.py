@@ -1,0 +1,29 @@
+"""Upload, save, then process in the background (BG007: the task neither catches nor logs errors)."""
+
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from fastapi import BackgroundTasks, FastAPI, UploadFile
+
+app = FastAPI()
+UPLOAD_DIR = Path("uploads")
+
+
+def process_file(path: Path) -> None:
+    """Write a small report next to the saved upload."""
+    time.sleep(0.3)
+    data = path.read_bytes()
+    report = path.with_name(path.name + ".processed.txt")
+    report.write_text(f"{len(data)} bytes\n", encoding="utf-8")
+
+
+@app.post("/upload")
+def upload(file: UploadFile, background_tasks: BackgroundTasks) -> dict[str, str]:
+    UPLOAD_DIR.mkdir(exist_ok=True)
+    path = UPLOAD_DIR / f"{uuid.uuid4().hex}.upload"
+    with path.open("wb") as out:
+        shutil.copyfileobj(file.file, out)
+    background_tasks.add_task(process_file, path)
+    return {"message": "File saved, processing started"}

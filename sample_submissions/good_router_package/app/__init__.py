@@ -1,0 +1,1 @@
+"""Upload service: a FastAPI app split into routes and a background worker."""
