@@ -1,0 +1,216 @@
+"""Parent side of the fork server: start it, hand it jobs, restart it if it dies.
+
+``ForkServer(preload=True)`` is the warm server shared by every submission of this
+grader process (thread-safe: each job gets its own socket; only the hand-over holds a
+lock). ``preload=False`` is the fresh-interpreter fallback: a new server per job, which
+imports everything in the child. Both run the very same child code (``worker.run_job``).
+
+Choose with ``GRADER_SANDBOX=forkserver|fresh`` or ``set_mode``; default forkserver.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+
+READY_TIMEOUT_S = 60.0
+MODES = ("forkserver", "fresh")
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+class SandboxError(GraderError):
+    """The sandbox machinery itself failed (not the student's code)."""
+
+    exit_code = 1
+
+
+def server_environment() -> dict[str, str]:
+    """The server's whole environment: the grader's secrets (CI tokens) never reach it,
+    and glibc keeps few malloc arenas, so threads do not eat the address-space limit."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONPATH": _PACKAGE_PARENT,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MALLOC_ARENA_MAX": "2",
+    }
+    if os.environ.get("GRADER_DEBUG"):
+        env["GRADER_DEBUG"] = "1"
+    return env
+
+
+class JobHandle:
+    """One running child, as seen from the parent."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.pid: int | None = None
+        self.exit: dict[str, Any] | None = None
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def read_event(self) -> dict[str, Any] | None:
+        """One message from the server (``{"pid"}`` or ``{"exit"}``); None on EOF."""
+        try:
+            data = self.sock.recv(1 << 16)
+        except OSError:
+            data = b""
+        if not data:
+            if self.exit is None:
+                self.exit = {"exit": {"code": None, "signal": None}, "server_lost": True}
+            return None
+        message = json.loads(data)
+        if "pid" in message:
+            self.pid = message["pid"]
+        if "exit" in message:
+            self.exit = message
+        return message
+
+    def kill(self) -> None:
+        try:
+            self.sock.send(b'{"kill": true}')
+        except OSError:
+            pass
+
+    def wait_exit(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while self.exit is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxError("the grader's sandbox did not confirm the end of a run.")
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if ready:
+                self.read_event()
+        return self.exit
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class ForkServer:
+    def __init__(self, preload: bool = True) -> None:
+        self.preload = preload
+        self.info: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ctrl: socket.socket | None = None
+
+    def _start(self) -> None:
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = [sys.executable, "-m", "grader.behavior.forkserver", str(child_end.fileno())]
+        if self.preload:
+            args.append("--preload")
+        debug = bool(os.environ.get("GRADER_DEBUG"))
+        self._proc = subprocess.Popen(
+            args, pass_fds=[child_end.fileno()], env=server_environment(), cwd="/",
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=None if debug else subprocess.DEVNULL,
+        )
+        child_end.close()
+        ready, _, _ = select.select([parent_end], [], [], READY_TIMEOUT_S)
+        data = parent_end.recv(1 << 16) if ready else b""
+        if not data:
+            parent_end.close()
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            raise SandboxError("the grader's sandbox server did not start.")
+        self.info = json.loads(data)["ready"]
+        self._ctrl = parent_end
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def submit(self, job: dict[str, Any], result_w: int, stdout_w: int, stderr_w: int) -> JobHandle:
+        """Hand a job to the server; the caller closes its copies of the three fds."""
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        fds = array.array("i", [child_end.fileno(), result_w, stdout_w, stderr_w])
+        payload = json.dumps({"job": job}).encode()
+        try:
+            with self._lock:
+                for attempt in (1, 2):
+                    if not self.alive():
+                        self._stop_locked()
+                        self._start()
+                    assert self._ctrl is not None
+                    try:
+                        self._ctrl.sendmsg([payload], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+                        break
+                    except OSError:
+                        self._stop_locked()  # the server died between jobs: restart once
+                        if attempt == 2:
+                            raise SandboxError("the grader's sandbox server is not reachable.") from None
+        finally:
+            child_end.close()
+        return JobHandle(parent_end)
+
+    def _stop_locked(self) -> None:
+        if self._ctrl is not None:
+            self._ctrl.close()
+            self._ctrl = None
+        if self._proc is not None:
+            try:
+                # EOF on the control socket: the server kills what still runs, then exits.
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_locked()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+
+_mode: str | None = None
+_shared: ForkServer | None = None
+_shared_lock = threading.Lock()
+
+
+def set_mode(mode: str | None) -> None:
+    """``"forkserver"``, ``"fresh"`` or None (back to ``GRADER_SANDBOX`` / default)."""
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"sandbox mode must be one of {MODES}")
+    global _mode
+    _mode = mode
+
+
+def current_mode() -> str:
+    mode = _mode or os.environ.get("GRADER_SANDBOX", "forkserver")
+    return mode if mode in MODES else "forkserver"
+
+
+def shared_server() -> ForkServer:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ForkServer(preload=True)
+            atexit.register(shutdown)
+        return _shared
+
+
+def shutdown() -> None:
+    """Stop the shared server (tests; atexit)."""
+    global _shared
+    with _shared_lock:
+        server, _shared = _shared, None
+    if server is not None:
+        server.stop()

@@ -1,0 +1,171 @@
+"""The sandboxed child: apply the protections, run the harness, send the result.
+
+Runs in a process forked by the fork server (``forkserver``). Everything before
+``_run_harness`` is trusted grader code; from there on the process also runs the
+student's code, so it reports only through the result pipe and the parent re-checks
+whatever it can on disk.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import os
+import random
+import sys
+import traceback
+from typing import Any, Callable
+
+from grader.behavior import limits, progress
+from grader.behavior.channel import write_message
+
+SAFE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONIOENCODING": "utf-8",
+}
+_EMERGENCY_RESERVE_BYTES = 2 * 1024 * 1024
+
+
+def load_callable(spec: str) -> Callable[..., Any]:
+    """``"package.module:function"`` or ``"/path/to/file.py:function"``."""
+    target, _, name = spec.rpartition(":")
+    if target.endswith(".py"):
+        module_spec = importlib.util.spec_from_file_location("_grader_harness_from_file", target)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot load {target}")
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    return getattr(module, name)
+
+
+def _setup_fds(fds: dict[str, int]) -> int:
+    """stdin from /dev/null, stdout/stderr to the capture pipes; the result pipe moves to
+    a random high descriptor (a casual ``os.write(3, ...)`` misses it); close the rest."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(fds["stdout"], 1)
+    os.dup2(fds["stderr"], 2)
+    result_fd = random.SystemRandom().randrange(300, 900)
+    os.dup2(fds["result"], result_fd, inheritable=False)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 4096)
+    return result_fd
+
+
+def _install_phase_hooks() -> None:
+    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, whatever the harness
+    does, so a timeout names the phase it struck in."""
+    try:
+        from starlette.applications import Starlette
+        from starlette.background import BackgroundTask
+    except ImportError:
+        return
+    original_call = Starlette.__call__
+    original_task = BackgroundTask.__call__
+
+    async def app_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
+        await original_call(self, scope, receive, send)
+
+    async def task_call(self: Any) -> None:
+        progress.report_phase("task")
+        try:
+            await original_task(self)
+        finally:
+            progress.report_phase("endpoint")
+
+    Starlette.__call__ = app_call  # type: ignore[method-assign]
+    BackgroundTask.__call__ = task_call  # type: ignore[method-assign]
+
+
+def _sanitize_process(workdir: str) -> None:
+    os.environ.clear()
+    os.environ.update(SAFE_ENV)
+    os.environ["HOME"] = workdir
+    os.environ["TMPDIR"] = "/tmp"
+    # The student's folder comes first so `import main` finds their module, and no
+    # module of theirs can be shadowed by a leftover from the fork server.
+    sys.path[:] = [workdir] + [p for p in sys.path if p and p not in ("", ".", "/")]
+    sys.argv = ["main.py"]
+    importlib.invalidate_caches()
+
+
+def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
+    """Body of the forked child; never returns (ends with ``os._exit``)."""
+    code = 70
+    try:
+        os.setsid()
+        limits.die_with_parent()
+        result_fd = _setup_fds(fds)
+        nonce = job["nonce"]
+
+        def send(kind: str, **payload: Any) -> None:
+            write_message(result_fd, {"nonce": nonce, "t": kind, **payload})
+
+        protections = ["separate-process", "new-session", "result-pipe"]
+        as_root = os.geteuid() == 0
+        if job.get("isolate", True):
+            protections += limits.isolate_namespaces(job.get("private_tmp"), as_root)
+        workdir = job["workdir_private"] if "private-tmp" in protections else job["workdir"]
+        os.chdir(workdir)
+        os.umask(0o022)
+        uid = job.get("uid")
+        max_tasks = job["max_processes"] if (uid is not None and as_root) else job.get("nproc_limit")
+        protections += limits.apply_rlimits(job["memory_mb"], max_tasks)
+        if uid is not None and as_root:
+            protections += limits.drop_privileges(uid, job["gid"])
+        harness = load_callable(job["harness"])
+        _sanitize_process(workdir)
+        progress.install_sink(lambda phase: send("phase", phase=phase))
+        _install_phase_hooks()
+        send("protections", protections=protections, workdir=workdir)
+        gc.unfreeze()
+        reserve = bytearray(_EMERGENCY_RESERVE_BYTES)
+        progress.report_phase("import")
+        settings = dict(job.get("settings") or {})
+        settings["workdir"] = workdir
+        try:
+            result = harness(workdir, settings)
+        except MemoryError:
+            del reserve
+            send("memory", phase=progress._last)
+            code = 71
+        except SystemExit as exc:
+            send("exit", code=_exit_code(exc), phase=progress._last)
+            code = 72
+        except BaseException as exc:  # noqa: BLE001 - report whatever the student raised
+            del reserve
+            send("crash", type=type(exc).__name__, message=str(exc)[:2000],
+                 traceback="".join(traceback.format_exception(exc))[-8000:], phase=progress._last)
+            code = 73
+        else:
+            progress.report_phase("done")
+            send("result", data=result)
+            code = 0
+    except BaseException:  # noqa: BLE001 - setup failed: say so on stderr, exit non-zero
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001
+            pass
+        # Non-daemon threads, atexit hooks and finalizers of the student never run.
+        os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int | str:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    return str(exc.code)[:200]
