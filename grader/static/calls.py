@@ -34,7 +34,7 @@ for _function in ("run", "call", "check_call", "check_output", "getoutput", "get
 
 # Whole-file disk I/O: blocking too, reported inside async background tasks (AS002).
 _FILE_IO: dict[str, str] = {
-    f"shutil.{name}": "a plain def task (run in the threadpool) or anyio.to_thread.run_sync"
+    f"shutil.{name}": "await anyio.to_thread.run_sync(...)"
     for name in ("copyfileobj", "copyfile", "copy", "copy2", "move", "copytree")
 }
 PATH_IO_METHODS = frozenset({"read_bytes", "write_bytes", "read_text", "write_text"})
@@ -130,7 +130,7 @@ def blocking_file_io(module: ModuleAnalysis, call: cst.Call, info: FunctionInfo)
     if not isinstance(func, cst.Attribute):
         return None
     method = func.attr.value
-    instead = "a plain def task (run in the threadpool), or aiofiles/anyio with await"
+    instead = "aiofiles or anyio.Path with await"
     if method in PATH_IO_METHODS:
         # pathlib's names; anyio's async Path has the same names but is awaited (filtered out)
         return BlockingCall(call, f"Path.{method}()", instead)

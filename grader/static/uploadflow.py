@@ -122,6 +122,20 @@ class Flow:
             return self._any_filename([call.args[0].value], depth)
         return set()
 
+    def is_bare_filename(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """``file.filename`` itself (through local names or ``.lower()``-like methods)."""
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "filename":
+            return Kind.UPLOAD in self.kinds(expr.value)
+        if isinstance(expr, cst.Name) and expr.value in self.seeds:
+            return self.seeds[expr.value] is Kind.FILENAME
+        if isinstance(expr, cst.Name) and self.info.value_of(expr.value) is not None:
+            return self.is_bare_filename(self.info.value_of(expr.value), depth + 1)  # type: ignore[arg-type]
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEPS_NAME:
+            return self.is_bare_filename(expr.func.value, depth + 1)
+        return False
+
     def is_whole_upload_read(self, call: cst.Call) -> bool:
         """``<upload>.read()`` / ``<upload>.file.read()`` with no size: the whole upload."""
         func = call.func
@@ -173,7 +187,6 @@ def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
         params = Flow(task_module, task_info).params()
         seeds: dict[str, Kind] = {}
         positional = [a for a in task.args if a.keyword is None and not a.star]
-        offset = 0
         # ``functools.partial(save, x)``: partial's own arguments come first
         if isinstance(task.func, cst.Call):
             bound = [a for a in task.func.args[1:] if a.keyword is None and not a.star]
@@ -181,15 +194,19 @@ def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
             keywords = [a for a in task.func.args if a.keyword is not None]
         else:
             keywords = []
-        for index, arg in enumerate(positional):
-            if index + offset < len(params):
-                for kind in caller.kinds(arg.value):
-                    seeds[params[index + offset]] = kind
-        for arg in [*keywords, *(a for a in task.args if a.keyword is not None)]:
-            assert arg.keyword is not None
-            if arg.keyword.value in params:
-                for kind in caller.kinds(arg.value):
-                    seeds[arg.keyword.value] = kind
+        pairs = [(params[i], arg) for i, arg in enumerate(positional) if i < len(params)]
+        pairs += [
+            (arg.keyword.value, arg)
+            for arg in [*keywords, *(a for a in task.args if a.keyword is not None)]
+            if arg.keyword is not None and arg.keyword.value in params
+        ]
+        for param, arg in pairs:
+            for kind in caller.kinds(arg.value):
+                # A path already built from the filename was reported where it was built;
+                # the task is followed only when it receives the bare filename.
+                if kind is Kind.FILENAME and not caller.is_bare_filename(arg.value):
+                    continue
+                seeds[param] = kind
         if seeds:
             yield Flow(task_module, task_info, seeds)
 
