@@ -9,6 +9,8 @@ checks that failed (no source line to point at) become file-less ``error`` annot
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from grader.model import Report, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.ADVICE: "notice"}
@@ -27,18 +29,13 @@ def command(name: str, message: str, **properties: object) -> str:
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def _join(prefix: str, path: str) -> str:
-    prefix = prefix.strip("/")
-    return f"{prefix}/{path}" if prefix and prefix != "." else path
-
-
-def render(report: Report, path_prefix: str = "") -> str:
-    """``path_prefix``: the submission's folder relative to the repository root."""
+def render(report: Report, locate: Callable[[str], str] | None = None) -> str:
+    """``locate`` maps a finding's path to the path from the repository root (default: as is)."""
     lines: list[str] = []
     for f in report.findings:
         lines.append(command(
             COMMANDS[f.severity], f"{f.message} (run `grader explain {f.code}`)",
-            file=_join(path_prefix, f.path), line=f.line, col=f.column, title=f.code,
+            file=locate(f.path) if locate else f.path, line=f.line, col=f.column, title=f.code,
         ))
     for check in report.checks:
         if check.kind != "static" and check.status in {"failed", "error"}:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import html
+import re
 
 from grader.model import Report
 
 _ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def cell(text: str) -> str:
-    """One table cell: no line breaks, no column separators."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Inline text: one line, no column separators, no raw HTML, no control characters."""
+    flat = " ".join(_CONTROL.sub("\ufffd", text).split())
+    return html.escape(flat, quote=False).replace("|", "\\|")
 
 
 def fence(text: str) -> str:
@@ -44,7 +49,7 @@ def render(report: Report) -> str:
     if todo:
         lines += ["", "### Feedback", ""]
         for check in todo:
-            lines.append(f"<details><summary>{_ICON.get(check.status, '?')} {html.escape(cell(check.title))}"
+            lines.append(f"<details><summary>{_ICON.get(check.status, '?')} {cell(check.title)}"
                          f" ({check.status})</summary>")
             lines += ["", fence(check.feedback or "(no feedback)"), "", "</details>", ""]
     skipped = [c for c in report.checks if c.status == "skipped"]

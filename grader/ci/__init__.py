@@ -1,0 +1,1 @@
+"""CI mode: grading a student's repository in GitHub Actions or on Gradescope."""
