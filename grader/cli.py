@@ -149,6 +149,11 @@ from grader.commands.batch import batch as _batch_command, merge as _merge_comma
 main.add_command(_batch_command)
 main.add_command(_merge_command)
 
+from grader.commands.ci import COMMANDS as _ci_commands  # noqa: E402
+
+for _command in _ci_commands:
+    main.add_command(_command)
+
 
 if __name__ == "__main__":
     main()
