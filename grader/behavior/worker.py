@@ -126,12 +126,18 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         _install_phase_hooks()
         send("protections", protections=protections, workdir=workdir)
         gc.unfreeze()
+        sys.dont_write_bytecode = True  # never write __pycache__ into the student's copy
         reserve = bytearray(_EMERGENCY_RESERVE_BYTES)
         progress.report_phase("import")
         settings = dict(job.get("settings") or {})
         settings["workdir"] = workdir
+        settings.setdefault("sandbox_root", os.path.dirname(workdir))
+        takes_progress = _accepts_progress(harness)
         try:
-            result = harness(workdir, settings)
+            if takes_progress:
+                result = harness(workdir, settings, progress.report_phase)
+            else:
+                result = harness(workdir, settings)
         except MemoryError:
             del reserve
             send("memory", phase=progress._last)
@@ -161,6 +167,16 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
             pass
         # Non-daemon threads, atexit hooks and finalizers of the student never run.
         os._exit(code)
+
+
+def _accepts_progress(fn: Callable[..., Any]) -> bool:
+    """Does the harness take a third ``on_progress`` argument?"""
+    import inspect
+
+    try:
+        return len(inspect.signature(fn).parameters) >= 3
+    except (TypeError, ValueError):
+        return False
 
 
 def _exit_code(exc: SystemExit) -> int | str:

@@ -1,0 +1,114 @@
+"""The trusted parent re-checks the disk itself instead of believing the child.
+
+The harness runs in the same process as the student's code, so its claims could be
+forged by that code. For the checks whose claim is "these bytes are on disk", the
+parent recomputes the payload the grader sent (from the nonce the parent chose) and
+looks for an intact copy in its own view of the work area. A claim it cannot confirm
+turns the verdict into a failure that says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+from grader.behavior.outcome import Verdict
+
+MAX_FILES = 20_000
+
+
+def _payload_makers() -> dict[str, Callable[[str], list[bytes]]]:
+    try:
+        from grader.behavior import payloads
+    except ImportError:
+        return {}
+    return {
+        "saved-file-intact": lambda n: [payloads.binary_payload(n).data],
+        "large-upload-intact": lambda n: [payloads.large_payload(n).data],
+        "concurrent-uploads-intact": lambda n: [p.data for p in payloads.concurrent_payloads(n)],
+        "unicode-filename-handled": lambda n: [payloads.unicode_payload(n).data],
+    }
+
+
+def _hashes_by_size(root: Path, sizes: set[int]) -> dict[int, set[str]]:
+    """SHA-256 of every regular file under ``root`` whose size is one we look for."""
+    found: dict[int, set[str]] = {}
+    seen = 0
+    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
+        for name in filenames:
+            seen += 1
+            if seen > MAX_FILES:
+                return found
+            path = os.path.join(dirpath, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if not os.path.isfile(path) or os.path.islink(path) or info.st_size not in sizes:
+                continue
+            digest = hashlib.sha256()
+            try:
+                with open(path, "rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        digest.update(chunk)
+            except OSError:
+                continue
+            found.setdefault(info.st_size, set()).add(digest.hexdigest())
+    return found
+
+
+def recheck_disk(verdicts: dict[str, Verdict], work: Path, nonce: str | None) -> list[str]:
+    """Downgrade passed disk claims the parent cannot confirm; return notes on what it did."""
+    makers = _payload_makers()
+    if not nonce or not makers:
+        return ["The grader could not re-check saved files itself (no payload nonce)."]
+    notes: list[str] = []
+    claims = {cid: makers[cid](nonce) for cid in makers if verdicts.get(cid) and verdicts[cid].status == "passed"}
+    if not claims:
+        return notes
+    sizes = {len(data) for datas in claims.values() for data in datas}
+    on_disk = _hashes_by_size(work, sizes)
+    for check_id, datas in claims.items():
+        missing = [
+            data for data in datas
+            if hashlib.sha256(data).hexdigest() not in on_disk.get(len(data), set())
+        ]
+        if missing:
+            old = verdicts[check_id]
+            verdicts[check_id] = Verdict(
+                check_id, "failed",
+                f"The grader re-checked your app's folder after the run and found no intact copy of "
+                f"{len(missing)} of {len(datas)} uploaded file(s), although the run inside the "
+                "sandbox reported one: the saved file was changed or removed afterwards, or the "
+                "result was tampered with.",
+                {**old.details, "parent_recheck": "failed"},
+                old.title, old.points,
+            )
+            notes.append(f"parent re-check failed for {check_id}")
+        else:
+            verdicts[check_id].details["parent_recheck"] = "confirmed"
+    return notes
+
+
+def claimed_nonce(verdict: Verdict, work: Path) -> str | None:
+    """Without the nonce echoed back, read it from the first claimed copy
+    (``grader upload <nonce>\\r\\n...``) so the payload can still be rebuilt and compared."""
+    paths = verdict.details.get("saved_files")
+    if not isinstance(paths, list):
+        measured = str(verdict.details.get("measured", ""))
+        paths = [p.strip() for p in measured.split(",") if p.strip()]
+    for rel in paths[:5]:
+        if not isinstance(rel, str):
+            continue
+        candidate = (work / rel)
+        try:
+            candidate.resolve().relative_to(work.resolve())
+            with open(candidate, "rb") as handle:
+                first = handle.readline(200)
+        except (OSError, ValueError):
+            continue
+        if first.startswith(b"grader upload ") and first.endswith(b"\r\n"):
+            return first[len(b"grader upload ") : -2].decode("ascii", "replace")
+    return None
