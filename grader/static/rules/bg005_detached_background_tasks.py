@@ -70,9 +70,9 @@ class DetachedBackgroundTasks(Rule):
     name = "detached-background-tasks"
     severity = Severity.ERROR
     message = (
-        "this BackgroundTasks() gets tasks but is never attached to the returned response, so "
-        "its tasks never run; take `background_tasks: BackgroundTasks` as a parameter or return "
-        "a response with background=tasks"
+        "this BackgroundTasks() gets tasks but is never attached to the returned response: its "
+        "tasks never run; declare a BackgroundTasks parameter instead, or return a response "
+        "with background=tasks"
     )
     seed_note = "Quiz question 2, common mistake: \"Creating BackgroundTasks inside the function without adding tasks\"."
 
