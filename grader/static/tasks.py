@@ -39,16 +39,19 @@ def task_arguments(module: ModuleAnalysis, call: AddTaskCall) -> list[cst.BaseEx
 
 
 def upload_names(module: ModuleAnalysis, info: FunctionInfo) -> set[str]:
-    """Upload parameters, locals assigned one from another, and ``for f in files`` targets."""
-    names = set(info.upload_params)
+    """Upload parameters, locals assigned one from another, and ``for f in files`` targets.
+
+    A parameter the body rebinds (``file = save(file)``) may no longer be the upload: left out.
+    """
+    names = {name for name in info.upload_params if name not in info.assignments}
     for name, values in info.assignments.items():
-        if len(values) == 1 and isinstance(values[0], cst.Name) and values[0].value in info.upload_params:
+        if len(values) == 1 and isinstance(values[0], cst.Name) and values[0].value in names:
             names.add(name)
     for loop in _find(info.node.body, cst.For, stop=(cst.FunctionDef,)):
         if (
             isinstance(loop.target, cst.Name)
             and isinstance(loop.iter, cst.Name)
-            and loop.iter.value in info.upload_params
+            and loop.iter.value in names
         ):
             names.add(loop.target.value)
     return names

@@ -141,6 +141,18 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
 """,
             note="a nested function whose parameter shadows the upload does not close over it",
         ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    file = save_to_disk(file)
+    background_tasks.add_task(process_file, file)
+""",
+            note="the parameter is rebound to what the save returned (a path)",
+        ),
     ]
     INVALID = [
         Example(
