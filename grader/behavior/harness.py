@@ -1,0 +1,183 @@
+"""The entry point the sandboxed child calls: find the app, run every check, return plain data.
+
+``run_harness(workdir, settings)`` knows nothing about processes: the caller (the
+sandbox) has already made ``workdir`` a private copy of the submission, and is
+responsible for the hard wall-clock limit and for ending the process afterwards (a task
+stuck in a worker thread can outlive the harness: exit with ``os._exit``).
+
+Settings (all optional): ``timeout`` (seconds for the whole run, default 30), ``app``,
+``path``, ``field`` (rubric pins), ``sandbox_root`` (folder watched for files escaping
+the work area, default the work dir's parent), ``exchange_timeout`` (seconds one upload
+and its tasks may take), ``checks`` (ids to run; default all).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Import what the app will use before the submission goes on sys.path: a student file
+# named like a library (multipart.py, httpx.py) must not shadow it.
+import python_multipart  # noqa: F401
+import starlette.formparsers  # noqa: F401
+
+from grader.behavior.app_discovery import DiscoveryError, FoundApp, discover_app
+from grader.behavior.asgi_driver import AsgiDriver, lifespan
+from grader.behavior.catalog import CHECKS
+from grader.behavior.check_context import REGISTRY, REQUIRES, BudgetExhausted, CheckContext
+from grader.behavior import checks  # noqa: F401  (registers the checks)
+from grader.behavior.loop_monitor import LoopMonitor
+from grader.behavior.outcome import Verdict
+from grader.behavior.payloads import new_nonce
+from grader.behavior.task_recorder import describe_exception, recording_tasks
+from grader.behavior.workarea import WorkArea
+
+DEFAULT_TIMEOUT_S = 30.0
+# Keep part of the wall-clock limit for reporting: the sandbox kills at 100 %.
+DEADLINE_SHARE = 0.85
+ProgressFn = Callable[[str], None]
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def _skipped(check_id: str, requirement: str) -> Verdict:
+    return Verdict(check_id, "skipped", f"Skipped: it needs '{requirement}' to pass first.")
+
+
+def _unmet(check_id: str, verdicts: dict[str, Verdict]) -> str | None:
+    for requirement in REQUIRES[check_id]:
+        prior = verdicts.get(requirement)
+        if prior is None or prior.status != "passed":
+            return requirement
+    return None
+
+
+async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn) -> None:
+    for check_id in wanted:
+        requirement = _unmet(check_id, ctx.verdicts)
+        if requirement is not None:
+            ctx.verdicts[check_id] = _skipped(check_id, requirement)
+            continue
+        progress(f"check:{check_id}")
+        started = time.perf_counter()
+        try:
+            ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
+        except BudgetExhausted:
+            ctx.verdicts[check_id] = Verdict(
+                check_id, "error",
+                "Not run: the behavior run's time limit ran out before this check (your tasks are slow).",
+            )
+        except Exception as exc:  # a grader bug or an app too strange to measure: say so, go on
+            info = describe_exception(exc, str(ctx.area.root))
+            ctx.verdicts[check_id] = Verdict(
+                check_id, "error", f"The grader could not run this check: {info['type']}: {info['message']}",
+            )
+        ctx.timings_ms[check_id] = _ms(time.perf_counter() - started)
+
+
+async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], deadline: float,
+                   wanted: list[str], progress: ProgressFn, run: dict[str, Any]) -> dict[str, Verdict]:
+    monitor = LoopMonitor()
+    monitor.start()
+    timeout = float(settings.get("timeout", DEFAULT_TIMEOUT_S))
+    exchange_budget = float(settings.get("exchange_timeout") or min(10.0, max(2.0, timeout / 3)))
+    sandbox_root = Path(settings.get("sandbox_root") or area.root.parent)
+    stack = contextlib.AsyncExitStack()
+    try:
+        progress("startup")
+        started = time.perf_counter()
+        try:
+            state = await asyncio.wait_for(stack.enter_async_context(lifespan(found.app)), exchange_budget)
+        except Exception as exc:  # startup hooks are student code
+            text = (f"did not finish within {exchange_budget:g} s" if isinstance(exc, TimeoutError)
+                    else "raised {type} ({where}): {message}".format(**describe_exception(exc, str(area.root))))
+            sentence = f"The app's startup (lifespan) {text}."
+            run["errors"].append(sentence)
+            return {"app-loads": Verdict("app-loads", "failed", sentence)}
+        run["timings"]["startup_ms"] = _ms(time.perf_counter() - started)
+        ctx = CheckContext(
+            driver=AsgiDriver(found.app, area, monitor, state),
+            area=area, found=found, nonce=new_nonce(), deadline=deadline,
+            exchange_budget_s=exchange_budget, sandbox_root=sandbox_root,
+        )
+        await _run_checks(ctx, wanted, progress)
+        run["timings"]["checks_ms"] = ctx.timings_ms
+        if ctx.primary is not None:
+            run["max_loop_gap_ms"] = _ms(ctx.primary.exchange.max_loop_gap_s)
+            run["primary_timeline"] = ctx.primary.exchange.timeline()
+        progress("shutdown")
+        try:
+            await asyncio.wait_for(stack.aclose(), exchange_budget)
+        except Exception as exc:  # shutdown hooks are student code too; the verdicts stand
+            run["notes"].append(f"The app's shutdown (lifespan) failed: {type(exc).__name__}: {exc}")
+        return ctx.verdicts
+    finally:
+        monitor.stop()
+
+
+def run_harness(workdir: str, settings: dict[str, Any], on_progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Grade the app in ``workdir`` (already the process's private copy); JSON-serializable result."""
+    begun = time.perf_counter()
+    progress = on_progress or (lambda phase: None)
+    timeout = float(settings.get("timeout", DEFAULT_TIMEOUT_S))
+    deadline = begun + timeout * DEADLINE_SHARE
+    wanted = [c for c in CHECKS if c in set(settings.get("checks") or CHECKS)]
+    root = Path(workdir).resolve()
+    os.chdir(root)
+    run: dict[str, Any] = {"timings": {}, "errors": []}
+    area = WorkArea(root)
+    progress("import")
+    try:
+        found = discover_app(root, settings.get("app"), settings.get("path"), settings.get("field"))
+    except DiscoveryError as exc:
+        sentence = str(exc)
+        run["timings"]["import_ms"] = _ms(time.perf_counter() - begun)
+        verdicts = {"app-loads": Verdict("app-loads", "failed", sentence)}
+        return _result(wanted, verdicts, [sentence], run)
+    run["timings"]["import_ms"] = _ms(time.perf_counter() - begun)
+    run.update(app=found.name, route=found.route.describe(), field=found.route.field, notes=found.notes)
+    with recording_tasks(str(root)):
+        verdicts = asyncio.run(_run_app(found, area, settings, deadline, wanted, progress, run))
+    run["timings"]["harness_ms"] = _ms(time.perf_counter() - begun)
+    return _result(wanted, verdicts, list(run["errors"]), run)
+
+
+def _result(wanted: list[str], verdicts: dict[str, Verdict], errors: list[str], run: dict[str, Any]) -> dict[str, Any]:
+    ordered = []
+    for check_id in wanted:
+        if check_id not in verdicts:
+            requirement = _unmet(check_id, verdicts) or "app-loads"
+            verdicts[check_id] = _skipped(check_id, requirement)
+        ordered.append(verdicts[check_id].to_dict())
+    run = {key: value for key, value in run.items() if key != "errors"}
+    return {"verdicts": ordered, "errors": errors, "run": run}
+
+
+def _main(argv: list[str]) -> None:
+    """``python -m grader.behavior.harness WORKDIR OUT.json [SETTINGS_JSON]`` (tests, debugging).
+
+    Not a sandbox: it runs the student's code in this process, in WORKDIR itself.
+    """
+    import json
+
+    if len(argv) not in (2, 3):
+        raise SystemExit("usage: python -m grader.behavior.harness WORKDIR OUT.json [SETTINGS_JSON]")
+    settings = json.loads(argv[2]) if len(argv) == 3 else {}
+    out = Path(argv[1]).resolve()
+    result = run_harness(argv[0], settings)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    # A task stuck in a worker thread must not keep the process alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(sys.argv[1:])

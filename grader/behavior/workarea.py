@@ -1,0 +1,90 @@
+"""What is on disk in the app's work area: file sizes, and content hashes on demand.
+
+Runs inside the sandboxed child. A snapshot is taken at the instant a response
+completes, so it must be cheap: it stats every file but hashes only files whose size
+matches a payload the grader is looking for (hashes are cached by inode, size and mtime).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Tool folders that never hold the student's uploads.
+_SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules"})
+# A hostile app could create millions of files; a snapshot never walks more than this.
+MAX_FILES = 20_000
+
+
+@dataclass(frozen=True)
+class FileState:
+    size: int
+    mtime_ns: int
+    sha256: str | None  # None when the size matched no payload of interest
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class WorkArea:
+    """The folder the app runs in (its cwd): snapshots keyed by path relative to it."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self._hash_cache: dict[tuple[str, int, int, int], str] = {}
+
+    def relative(self, path: str | os.PathLike[str]) -> str:
+        resolved = Path(os.path.abspath(path))
+        try:
+            return resolved.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(resolved)
+
+    def _hash_file(self, path: str, stat: os.stat_result) -> str | None:
+        key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        cached = self._hash_cache.get(key)
+        if cached is not None:
+            return cached
+        digest = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+        except OSError:
+            return None
+        value = digest.hexdigest()
+        self._hash_cache[key] = value
+        return value
+
+    def snapshot(self, hash_sizes: frozenset[int] | set[int] = frozenset()) -> dict[str, FileState]:
+        """Every regular file under the root (symlinks not followed): path -> state."""
+        found: dict[str, FileState] = {}
+        root = str(self.root)
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
+            for name in filenames:
+                if len(found) >= MAX_FILES:
+                    return found
+                full = os.path.join(dirpath, name)
+                try:
+                    stat = os.lstat(full)
+                except OSError:
+                    continue
+                if not os.path.isfile(full) or os.path.islink(full):
+                    continue
+                digest = self._hash_file(full, stat) if stat.st_size in hash_sizes else None
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                found[rel] = FileState(stat.st_size, stat.st_mtime_ns, digest)
+        return found
+
+
+def copies_of(snapshot: dict[str, FileState], digest: str) -> list[str]:
+    """Paths in ``snapshot`` holding exactly the bytes with this SHA-256."""
+    return sorted(path for path, state in snapshot.items() if state.sha256 == digest)
+
+
+def new_files(before: dict[str, FileState], after: dict[str, FileState]) -> list[str]:
+    return sorted(path for path in after if path not in before)
