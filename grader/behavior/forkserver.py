@@ -165,7 +165,11 @@ class Server:
             if job.uid is not None:
                 mine.update({p.pid: p.start for p in table if p.uid == job.uid})
             job.seen.update(mine)
-            job.peak = max(job.peak, 1 + len(mine))
+            if job.uid is not None:
+                # What RLIMIT_NPROC counts: every process and thread of the run's uid.
+                job.peak = max(job.peak, procs.count_tasks([p for p in table if p.uid == job.uid]))
+            else:
+                job.peak = max(job.peak, 1 + len(mine))
             if job.uid is None and len(mine) + 1 > job.max_processes:
                 job.storm = True
                 self._terminate(job)

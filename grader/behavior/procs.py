@@ -87,10 +87,10 @@ def processes_of_uid(uid: int) -> list[ProcInfo]:
     return [p for p in all_processes(with_uid=True) if p.uid == uid]
 
 
-def count_tasks_of_uid(uid: int) -> int:
-    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts on Linux)."""
+def count_tasks(infos: list[ProcInfo]) -> int:
+    """Processes and threads of these processes (what RLIMIT_NPROC counts on Linux)."""
     total = 0
-    for info in processes_of_uid(uid):
+    for info in infos:
         try:
             with open(f"{PROC}/{info.pid}/status", encoding="ascii", errors="replace") as handle:
                 for line in handle:

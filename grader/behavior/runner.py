@@ -16,6 +16,7 @@ from typing import Any
 
 from grader.behavior import verify
 from grader.behavior.catalog import CHECKS
+from grader.behavior.custom_spec import pytest_files
 from grader.behavior.outcome import BehaviorOutcome, Verdict
 from grader.behavior.sandbox import DEFAULT_HARNESS, Sandbox, SandboxLimits, SandboxResult
 from grader.discovery import Submission
@@ -68,6 +69,7 @@ def settings_for(rubric: Rubric, nonce: str) -> dict[str, Any]:
         "field": behavior.field,
         "nonce": nonce,
         "checks": [c.id for c in rubric.checks if c.id in CHECKS],
+        "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom_spec)
     }
 
 
@@ -215,7 +217,8 @@ def _note_limits(outcome: BehaviorOutcome, res: SandboxResult, limits: SandboxLi
             f"Your app started more than {limits.max_processes} processes or threads (the limit); "
             "the grader stopped all of them."
         )
-    elif any("Resource temporarily unavailable" in t and ("fork" in t or "thread" in t) for t in texts):
+    elif any("can't start new thread" in t or ("Resource temporarily unavailable" in t and "fork" in t)
+             for t in texts):
         outcome.errors.append(
             f"Your app tried to start more than {limits.max_processes} processes or threads (the limit)."
         )

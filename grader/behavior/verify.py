@@ -32,6 +32,17 @@ def _payload_makers() -> dict[str, Callable[[str], list[bytes]]]:
     }
 
 
+def _all_payloads(nonce: str) -> list[bytes]:
+    """Every non-empty upload of this run: a copy of any of them proves saving happened."""
+    try:
+        from grader.behavior import payloads
+    except ImportError:
+        return []
+    found = [payloads.binary_payload(nonce), payloads.large_payload(nonce), payloads.unicode_payload(nonce)]
+    found += payloads.concurrent_payloads(nonce) + payloads.hostile_payloads(nonce)
+    return [p.data for p in found if p.data]
+
+
 def _hashes_by_size(root: Path, sizes: set[int]) -> dict[int, set[str]]:
     """SHA-256 of every regular file under ``root`` whose size is one we look for."""
     found: dict[int, set[str]] = {}
@@ -60,7 +71,13 @@ def _hashes_by_size(root: Path, sizes: set[int]) -> dict[int, set[str]]:
 
 
 def recheck_disk(verdicts: dict[str, Verdict], work: Path, nonce: str | None) -> list[str]:
-    """Downgrade passed disk claims the parent cannot confirm; return notes on what it did."""
+    """Downgrade passed disk claims the parent cannot confirm; return notes on what it did.
+
+    A claim is confirmed when its payload is intact on disk now. An app that saves every
+    upload under one fixed name keeps only the last one, so a claim whose copy is gone is
+    still accepted when some other upload of this run is intact on disk (it was
+    overwritten by a later upload); with no intact copy of any upload, it is refused.
+    """
     makers = _payload_makers()
     if not nonce or not makers:
         return ["The grader could not re-check saved files itself (no payload nonce)."]
@@ -68,14 +85,18 @@ def recheck_disk(verdicts: dict[str, Verdict], work: Path, nonce: str | None) ->
     claims = {cid: makers[cid](nonce) for cid in makers if verdicts.get(cid) and verdicts[cid].status == "passed"}
     if not claims:
         return notes
-    sizes = {len(data) for datas in claims.values() for data in datas}
+    everything = _all_payloads(nonce)
+    sizes = {len(data) for datas in claims.values() for data in datas} | {len(d) for d in everything}
     on_disk = _hashes_by_size(work, sizes)
+    any_intact = any(hashlib.sha256(d).hexdigest() in on_disk.get(len(d), set()) for d in everything)
     for check_id, datas in claims.items():
         missing = [
             data for data in datas
             if hashlib.sha256(data).hexdigest() not in on_disk.get(len(data), set())
         ]
-        if missing:
+        if missing and any_intact:
+            verdicts[check_id].details["parent_recheck"] = "overwritten by a later upload"
+        elif missing:
             old = verdicts[check_id]
             verdicts[check_id] = Verdict(
                 check_id, "failed",
