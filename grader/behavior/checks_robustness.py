@@ -68,13 +68,15 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
     after = ctx.area.snapshot({p.size for p in payloads})
     missing = [p.filename for p in payloads if not copies_of(after, p.sha256)]
     refused = [f"{p.filename}: {e.received()}" for p, e in zip(payloads, exchanges, strict=True) if not is_2xx(e)]
+    timed_out = sum(e.timed_out for e in exchanges)
     ok = not missing and not refused
     if ok:
         return verdict("concurrent-uploads-intact", True, f"All {CONCURRENT_UPLOADS} concurrent uploads were saved intact.")
     return verdict(
         "concurrent-uploads-intact", False,
         f"{len(missing)} of {CONCURRENT_UPLOADS} concurrent uploads were not saved intact"
-        + (f"; {len(refused)} did not get a 2xx" if refused else "") + ".",
+        + (f"; {len(refused)} did not get a 2xx" if refused else "")
+        + (f"; {timed_out} did not finish within {budget:g} s" if timed_out else "") + ".",
         sent=f"{CONCURRENT_UPLOADS} uploads at once to {ctx.route_text()}: "
              + ", ".join(p.filename for p in payloads[:3]) + ", ...",
         received="; ".join(refused[:3]) or "all 2xx",

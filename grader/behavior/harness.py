@@ -40,7 +40,20 @@ from grader.behavior.workarea import WorkArea
 DEFAULT_TIMEOUT_S = 30.0
 # Keep part of the wall-clock limit for reporting: the sandbox kills at 100 %.
 DEADLINE_SHARE = 0.85
+# The rubric's pytest checks run after the built-in ones, up to this share of the limit.
+CUSTOM_DEADLINE_SHARE = 0.93
 ProgressFn = Callable[[str], None]
+
+
+# Execution order (reports keep the catalog's order): prerequisites first, then the
+# cheapest checks, so a slow app loses the 16 MiB and concurrent checks to the time
+# limit before it loses the quick ones.
+RUN_ORDER = (
+    "app-loads", "upload-accepted", "task-scheduled", "response-before-processing", "task-completes",
+    "saved-file-intact", "saved-before-response", "loop-responsive", "missing-file-rejected",
+    "empty-upload-handled", "unicode-filename-handled", "filename-contained",
+    "concurrent-uploads-intact", "large-upload-intact",
+)
 
 
 def _ms(seconds: float) -> float:
@@ -128,7 +141,7 @@ def run_harness(workdir: str, settings: dict[str, Any], on_progress: ProgressFn 
     progress = on_progress or (lambda phase: None)
     timeout = float(settings.get("timeout", DEFAULT_TIMEOUT_S))
     deadline = begun + timeout * DEADLINE_SHARE
-    wanted = [c for c in CHECKS if c in set(settings.get("checks") or CHECKS)]
+    wanted = [c for c in RUN_ORDER if c in set(settings.get("checks") or CHECKS)]
     root = Path(workdir).resolve()
     os.chdir(root)
     run: dict[str, Any] = {"timings": {}, "errors": []}
@@ -145,13 +158,40 @@ def run_harness(workdir: str, settings: dict[str, Any], on_progress: ProgressFn 
     run.update(app=found.name, route=found.route.describe(), field=found.route.field, notes=found.notes)
     with recording_tasks(str(root)):
         verdicts = asyncio.run(_run_app(found, area, settings, deadline, wanted, progress, run))
+    custom = _custom_checks(found, root, settings, verdicts, begun + timeout * CUSTOM_DEADLINE_SHARE, progress)
     run["timings"]["harness_ms"] = _ms(time.perf_counter() - begun)
-    return _result(wanted, verdicts, list(run["errors"]), run)
+    result = _result(wanted, verdicts, list(run["errors"]), run)
+    result["verdicts"].extend(custom.get("verdicts", {}).values())
+    result["errors"].extend(custom.get("errors", []))
+    return result
+
+
+def _custom_checks(found: FoundApp, root: Path, settings: dict[str, Any], verdicts: dict[str, Verdict],
+                   deadline: float, progress: ProgressFn) -> dict[str, Any]:
+    """The rubric's own pytest files (``settings["pytest_files"]``), once the app loaded."""
+    loaded = verdicts.get("app-loads")
+    if not settings.get("pytest_files") or (loaded is not None and loaded.status != "passed"):
+        return {}
+    progress("check:custom")
+    try:
+        from grader.behavior.custom_checks import run_from_settings
+    except ImportError as exc:
+        return {"errors": [f"The rubric's pytest checks need pytest installed with the grader ({exc})."]}
+    return run_from_settings(found.app, root, found.route.path, found.route.field, settings, deadline)
+
+
+def warm_up() -> None:
+    """Called by the fork server before it forks: load what children import lazily."""
+    try:
+        from grader.behavior.custom_checks import warm_up as warm_up_custom_checks
+    except ImportError:  # pytest is a test extra: no custom checks without it
+        return
+    warm_up_custom_checks()
 
 
 def _result(wanted: list[str], verdicts: dict[str, Verdict], errors: list[str], run: dict[str, Any]) -> dict[str, Any]:
     ordered = []
-    for check_id in wanted:
+    for check_id in sorted(wanted, key=list(CHECKS).index):
         if check_id not in verdicts:
             requirement = _unmet(check_id, verdicts) or "app-loads"
             verdicts[check_id] = _skipped(check_id, requirement)

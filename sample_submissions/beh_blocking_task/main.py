@@ -10,7 +10,7 @@ UPLOAD_DIR = Path("uploads")
 
 
 async def process_file(path: Path) -> None:
-    time.sleep(0.8)  # "slow processing": freezes every other request meanwhile
+    time.sleep(0.5)  # "slow processing": freezes every other request meanwhile
     data = path.read_bytes()
     path.with_suffix(".report.txt").write_text(f"{len(data)} bytes\n")
 
