@@ -46,6 +46,26 @@ def _behavior_check(check: RubricCheck, verdict: Verdict | None, not_run_reason:
     )
 
 
+def _pytest_checks(check: RubricCheck, behavior: BehaviorOutcome | None, not_run_reason: str) -> list[CheckResult]:
+    """A rubric pytest file: one check per test (``<id>::<test>``), worth the test's points.
+
+    When no test ran (behavior not run, app not loaded, a collection error in the file),
+    the file stands as one check worth the rubric entry's points, so the maximum score
+    is the same for every student.
+    """
+    prefix = f"{check.id}::"
+    per_test = [v for v in (behavior.verdicts.values() if behavior else ()) if v.id.startswith(prefix)]
+    if not per_test:
+        verdict = behavior.verdicts.get(check.id) if behavior else None
+        return [_behavior_check(check, verdict, not_run_reason)]
+    results = []
+    for verdict in per_test:
+        points = float(verdict.points) if verdict.points is not None else 0.0
+        test_check = RubricCheck(verdict.id, "pytest", points, verdict.title or verdict.id)
+        results.append(_behavior_check(test_check, verdict, not_run_reason))
+    return results
+
+
 def _enforce_prerequisites(results: list[CheckResult]) -> None:
     """A check whose prerequisite did not pass is skipped, never failed (check50)."""
     by_id = {r.id: r for r in results}
@@ -80,16 +100,11 @@ def score_submission(
     for check in rubric.checks:
         if check.kind == "static":
             results.append(_static_check(check, findings, parsed_any))
+        elif check.kind == "pytest":
+            results.extend(_pytest_checks(check, behavior, not_run_reason))
         else:
             verdict = behavior.verdicts.get(check.id) if behavior else None
             results.append(_behavior_check(check, verdict, not_run_reason))
-    # Custom pytest files report one verdict per test: add those the rubric lists by file.
-    if behavior:
-        listed = {c.id for c in rubric.checks}
-        for verdict in behavior.verdicts.values():
-            if verdict.id not in listed and verdict.points is not None:
-                pseudo = RubricCheck(verdict.id, "pytest", float(verdict.points), verdict.title or verdict.id)
-                results.append(_behavior_check(pseudo, verdict, not_run_reason))
     _enforce_prerequisites(results)
     errors = list(static_errors)
     run: dict = {}
