@@ -263,6 +263,19 @@ class Server:
             pass  # the parent stopped listening; the job is still cleaned up
 
 
+def _warm_up_custom_checks() -> None:
+    """pytest (for rubric pytest checks) imports lazily what a child that dropped
+    privileges may no longer read; optional: pytest is a test extra."""
+    try:
+        from grader.behavior.custom_checks import warm_up
+    except ImportError:
+        return
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - custom checks then report their own import errors
+        pass
+
+
 def _preload() -> dict[str, Any]:
     """Import what every child needs and run one warm-up, then freeze the heap."""
     started = time.perf_counter()
@@ -286,6 +299,7 @@ def _preload() -> dict[str, Any]:
     from grader.behavior.warmup import warm_up as builtin_warm_up
 
     builtin_warm_up()
+    _warm_up_custom_checks()
     gc.collect()
     gc.freeze()  # pages of the warm heap stay shared with every forked child
     return {"preloaded": True, "harness": harness_loaded, "preload_s": round(time.perf_counter() - started, 3)}

@@ -180,15 +180,6 @@ def _custom_checks(found: FoundApp, root: Path, settings: dict[str, Any], verdic
     return run_from_settings(found.app, root, found.route.path, found.route.field, settings, deadline)
 
 
-def warm_up() -> None:
-    """Called by the fork server before it forks: load what children import lazily."""
-    try:
-        from grader.behavior.custom_checks import warm_up as warm_up_custom_checks
-    except ImportError:  # pytest is a test extra: no custom checks without it
-        return
-    warm_up_custom_checks()
-
-
 def _result(wanted: list[str], verdicts: dict[str, Verdict], errors: list[str], run: dict[str, Any]) -> dict[str, Any]:
     ordered = []
     for check_id in sorted(wanted, key=list(CHECKS).index):
