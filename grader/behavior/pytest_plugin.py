@@ -34,7 +34,8 @@ from typing import Any
 
 import pytest
 
-from grader.behavior.custom_session import AppSession, Client, StudentAppError, UploadResult
+from grader.behavior.custom_session import AppSession, Client, StudentAppError
+from grader.behavior.upload_result import UploadResult
 
 # Set by the grader (grader.behavior.custom_checks) before it runs the instructor's file.
 _active: AppSession | None = None
