@@ -51,11 +51,76 @@ def _unshare(libc: ctypes.CDLL, flags: int) -> bool:
     return libc.unshare(flags) == 0
 
 
-def isolate_namespaces(private_tmp: str | None, as_root: bool) -> list[str]:
+def python_roots(extra: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+    """The folders the child must still read after dropping privileges: the Python
+    installation, every sys.path folder and ``extra`` (outermost only)."""
+    candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix, *extra}
+    candidates.update(p for p in sys.path if p and os.path.isdir(p))
+    # "/" (the fork server's cwd on sys.path) would swallow every other root.
+    ordered = sorted({os.path.realpath(p) for p in candidates if os.path.isdir(p)} - {"/"}, key=len)
+    roots: list[str] = []
+    for path in ordered:
+        if not any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots):
+            roots.append(path)
+    return roots
+
+
+def readable_by_others(path: str) -> bool:
+    """Could a uid that owns nothing reach and list ``path``? (o+x on every ancestor)."""
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        current = os.path.join(current, part)
+        try:
+            mode = os.stat(current).st_mode
+        except OSError:
+            return False
+        if not mode & 0o001:
+            return False
+    try:
+        return bool(os.stat(path).st_mode & 0o004)
+    except OSError:
+        return False
+
+
+def _first_blocker(path: str) -> str | None:
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        current = os.path.join(current, part)
+        try:
+            if not os.stat(current).st_mode & 0o001:
+                return current
+        except OSError:
+            return None  # missing (hidden under the private /tmp): re-created, no tmpfs
+    return None
+
+
+def _expose(libc: ctypes.CDLL, fds: dict[str, int]) -> None:
+    """Make each root readable again for an unprivileged uid inside our mount namespace:
+    a folder in the way (/root is 0700 when Python lives in /root/.pyenv) is covered
+    with an empty tmpfs (hiding the rest of it) and the root is bind-mounted back."""
+    covered: set[str] = set()
+    for root, fd in fds.items():
+        if readable_by_others(root):
+            continue
+        blocker = _first_blocker(root)
+        if blocker is not None and blocker not in covered:
+            if libc.mount(b"tmpfs", blocker.encode(), b"tmpfs", 0, b"mode=755,size=1m") != 0:
+                continue
+            covered.add(blocker)
+        try:
+            os.makedirs(root, mode=0o755, exist_ok=True)
+        except OSError:
+            continue
+        libc.mount(f"/proc/self/fd/{fd}".encode(), root.encode(), None, MS_BIND | MS_REC, None)
+
+
+def isolate_namespaces(private_tmp: str | None, as_root: bool, keep_readable: list[str] = ()) -> list[str]:  # type: ignore[assignment]
     """No network (new network namespace); as root also a private /tmp (mount namespace).
 
     ``private_tmp`` is bind-mounted over /tmp, /var/tmp and /dev/shm, so whatever the
-    student writes there lands in the grader's temp dir and is deleted with it.
+    student writes there lands in the grader's temp dir and is deleted with it. The
+    folders in ``keep_readable`` (the Python installation) stay readable after the
+    privilege drop even when they live under /root or /tmp.
     """
     libc = _libc()
     if libc is None:
@@ -65,6 +130,12 @@ def isolate_namespaces(private_tmp: str | None, as_root: bool) -> list[str]:
         if private_tmp and _unshare(libc, CLONE_NEWNS | CLONE_NEWNET):
             active.append("no-network")
             if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0:
+                fds = {}
+                for root in keep_readable:
+                    try:
+                        fds[root] = os.open(root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+                    except OSError:
+                        pass
                 bound = [
                     target
                     for target in ("/tmp", "/var/tmp", "/dev/shm")
@@ -73,6 +144,9 @@ def isolate_namespaces(private_tmp: str | None, as_root: bool) -> list[str]:
                 ]
                 if "/tmp" in bound:
                     active.append("private-tmp")
+                _expose(libc, fds)
+                for fd in fds.values():
+                    os.close(fd)
         elif _unshare(libc, CLONE_NEWNET):
             active.append("no-network")
         return active

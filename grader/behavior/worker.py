@@ -110,17 +110,22 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
 
         protections = ["separate-process", "new-session", "result-pipe"]
         as_root = os.geteuid() == 0
-        if job.get("isolate", True):
-            protections += limits.isolate_namespaces(job.get("private_tmp"), as_root)
+        harness_file = job["harness"].rpartition(":")[0]
+        extra = [os.path.dirname(harness_file)] if harness_file.endswith(".py") else []
+        readable = limits.python_roots(extra)
+        protections += limits.isolate_namespaces(job.get("private_tmp"), as_root, readable)
         workdir = job["workdir_private"] if "private-tmp" in protections else job["workdir"]
         os.chdir(workdir)
         os.umask(0o022)
-        uid = job.get("uid")
-        max_tasks = job["max_processes"] if (uid is not None and as_root) else job.get("nproc_limit")
-        protections += limits.apply_rlimits(job["memory_mb"], max_tasks)
-        if uid is not None and as_root:
-            protections += limits.drop_privileges(uid, job["gid"])
+        # Trusted imports happen while we may still read everything.
         harness = load_callable(job["harness"])
+        uid = job.get("uid")
+        # Drop only if the unprivileged uid can still import Python's own modules.
+        drop = uid is not None and as_root and all(limits.readable_by_others(r) for r in readable)
+        max_tasks = job["max_processes"] if drop else job.get("nproc_limit")
+        protections += limits.apply_rlimits(job["memory_mb"], max_tasks)
+        if drop:
+            protections += limits.drop_privileges(uid, job["gid"])
         _sanitize_process(workdir)
         progress.install_sink(lambda phase: send("phase", phase=phase))
         _install_phase_hooks()

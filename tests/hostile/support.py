@@ -15,7 +15,7 @@ import jsonschema
 import psutil
 
 from grader.behavior import launcher
-from grader.behavior.sandbox import UID_BASE
+from grader.behavior import sandbox
 from grader.pipeline import grade_path
 from grader.scoring.rubric import Rubric, load_rubric
 
@@ -73,7 +73,9 @@ def sandbox_processes(grader_temp: Path) -> list[str]:
             cwd = proc.cwd()
         except psutil.Error:
             continue
-        if uid >= UID_BASE or cwd.startswith(str(grader_temp)):
+        # Only this grader process's uid range: other graders on the machine use their own.
+        mine = sandbox._uids._base < uid <= sandbox._uids._base + 1000
+        if mine or cwd.startswith(str(grader_temp)):
             left.append(f"{proc.pid} {proc.info['name']} uid={uid}")
     return sorted(set(left))
 
@@ -102,7 +104,8 @@ def grade_hostile(path: Path, grader_temp: Path, rubric: Rubric | None = None, t
     elapsed = time.monotonic() - started
     jsonschema.validate(report, SCHEMA)
     assert elapsed < limit, f"took {elapsed:.1f} s (limit {limit} s)"
-    assert sandbox_processes(grader_temp) == [], "processes left behind"
+    left = sandbox_processes(grader_temp)
+    assert left == [], f"processes left behind: {left}"
     assert marker_files() - markers_before == set(), "files planted outside the sandbox"
     after = tree_digest(path) if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
     assert after == source_digest, "the submission itself was modified"

@@ -110,7 +110,7 @@ def test_output_flood_is_cut_to_head_and_tail(grader_temp):
 def test_fake_reports_change_nothing(grader_temp):
     graded = grade("fake_reports", grader_temp)  # asserts no planted file outside the sandbox
     assert graded.report["score"] < graded.report["max_score"]
-    assert graded.check("saved-file-intact")["status"] == "failed"
+    assert graded.check("saved-file-intact")["status"] != "passed"
     assert '"score": 100' in graded.report["run"]["output"]["stdout"]["text"]
 
 
