@@ -3,8 +3,8 @@
 Parallelism: a pool of worker *processes* (``--jobs``, default: the number of cores).
 Static analysis is CPU-bound Python (libcst), so threads would serialize on the GIL;
 the behavior run waits on its sandboxed child process, so ``--jobs`` above the core count
-helps when behavior checks dominate. Workers start from a forkserver that has already
-imported the grader, so each costs one fork, not a fresh interpreter.
+helps when behavior checks dominate. Workers live for the whole batch, so the interpreter
+start and the imports are paid once per worker, not once per submission.
 
 Crash safety: the parent alone writes files, each atomically (``grader.atomic``), and a
 student's JSON report is written last: its presence with a matching ``run.content_hash``
@@ -31,7 +31,7 @@ from grader.batch.entries import BatchEntry, content_hash, discover_entries
 from grader.batch.progress import Progress
 from grader.batch.shard import Shard
 from grader.batch.summary import StudentResult, build_summary, grades_csv
-from grader.batch.worker import Graded, Job, crashed_job, grade_job, warm_up
+from grader.batch.worker import Graded, Job, crashed_job, grade_job, init_worker
 from grader.model import Report
 from grader.reports.loading import looks_like_report, report_from_dict
 from grader.reports.outputs import render_as
@@ -94,13 +94,12 @@ def _stored_report(entry: BatchEntry, out_dir: Path, key: str) -> Report | None:
 def _make_executor(kind: str, jobs: int) -> Executor:
     if kind == "thread":
         return ThreadPoolExecutor(max_workers=jobs)
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["grader.batch.worker", "grader.pipeline", "grader.reports.outputs"])
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=warm_up)
+    # spawn: each worker is a direct child of the batch, so it can tell when the batch died
+    # (a forkserver's workers are the server's children and outlive a `kill -9` of the batch).
+    # The import cost is paid once per worker, not per submission.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
+                               initargs=(os.getpid(),))
 
 
 class _Writer:
@@ -126,7 +125,10 @@ class _Writer:
         self.reports[entry.student] = report
 
 
-def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress: Progress) -> None:
+Work = Callable[[Job], Graded]
+
+
+def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:
     pending = list(reversed(jobs))  # pop() from the end keeps the sorted order
     suspects: list[Job] = []
     width = max(1, options.jobs)
@@ -136,7 +138,7 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
         while pending or in_flight:
             while pending and len(in_flight) < width:
                 job = pending.pop()
-                in_flight[executor.submit(grade_job, job)] = job
+                in_flight[executor.submit(work, job)] = job
                 progress.started(job.student)
             done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
             progress.draw()
@@ -161,17 +163,17 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
                 executor = _make_executor(options.executor, width)
         executor.shutdown(wait=True)
         for job in suspects:
-            _run_alone(job, options, writer, progress)
+            _run_alone(job, options, writer, progress, work)
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
 
 
-def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress) -> None:
+def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:
     executor = _make_executor(options.executor, 1)
     started = time.perf_counter()
     try:
-        graded = executor.submit(grade_job, job).result()
+        graded = executor.submit(work, job).result()
     except BrokenProcessPool:
         graded = crashed_job(job, "the grader's worker process died while grading this submission "
                                   "(crash or out of memory); it was retried alone and died again.")
@@ -181,7 +183,9 @@ def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progr
     progress.finished(job.student, graded.status, graded.score, graded.max_score, time.perf_counter() - started)
 
 
-def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress] = Progress) -> BatchResult:
+def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress] = Progress,
+              work: Work = grade_job) -> BatchResult:
+    """Grade the class; ``work`` (a picklable function) is replaceable for fault-injection tests."""
     started = time.perf_counter()
     entries = discover_entries(options.submissions_dir)
     if options.shard is not None:
@@ -206,7 +210,7 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
     progress.skipped(reused)
     try:
         if jobs:
-            _run_jobs(jobs, options, writer, progress)
+            _run_jobs(jobs, options, writer, progress, work)
     finally:
         progress.close()
     results = [StudentResult(e.student, e.report_path(out_dir).name, writer.reports[e.student]) for e in entries]

@@ -12,6 +12,7 @@
                "most_failed": [check ids, most failed first]}}
 
 ``pass_rate`` is passed / students (a check that errored or was skipped did not pass).
+JSON Schema: ``grader/batch/summary.schema.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import csv
 import io
 import json
 import statistics
+from functools import cache
+from importlib import resources
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +39,11 @@ class StudentResult:
     student: str
     report_file: str
     report: Report
+
+
+@cache
+def summary_schema() -> dict[str, Any]:
+    return json.loads((resources.files("grader.batch") / "summary.schema.json").read_text(encoding="utf-8"))
 
 
 def _check_columns(results: Sequence[StudentResult]) -> list[dict[str, Any]]:

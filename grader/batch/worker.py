@@ -66,8 +66,23 @@ def crashed_job(job: Job, reason: str) -> Graded:
     return finish(job, report, 0.0)
 
 
-def warm_up() -> None:
-    """Imported once per worker so the first submission does not pay for the imports."""
+def init_worker(batch_pid: int) -> None:
+    """Runs once in each worker process: die with the batch, then import the grader."""
+    _exit_when_orphaned(batch_pid)
     import grader.pipeline  # noqa: F401
     import grader.reports.outputs  # noqa: F401
     import grader.static.engine  # noqa: F401
+
+
+def _exit_when_orphaned(batch_pid: int) -> None:
+    # A `kill -9` of the batch leaves its workers blocked on their task queue forever;
+    # this thread notices the reparenting and ends the worker.
+    import os
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == batch_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
