@@ -12,6 +12,7 @@ the processing ended.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -129,18 +130,23 @@ class AsgiDriver:
         filename: str | None = None,
         sha256: str | None = None,
         probe_sizes: frozenset[int] | None = None,
+        file_parts: tuple[str, str, str, tuple[bytes, ...]] | None = None,
     ) -> Exchange:
         """POST a multipart form; return after the app (and its tasks) finished or the budget ran out.
 
         ``probe_sizes``: snapshot the work area when the response completes, hashing
         files of these sizes (None: no snapshot).
         """
-        request = httpx.Request("POST", "http://testserver" + path, files=files, data=data)
-        body = request.read()
-        size = sum(len(item[1]) for item in (files or {}).values())
+        if file_parts is not None:
+            request, chunks = _streamed_multipart(path, *file_parts)
+            size = sum(map(len, file_parts[3]))
+        else:
+            request = httpx.Request("POST", "http://testserver" + path, files=files, data=data)
+            body = request.read()
+            size = sum(len(item[1]) for item in (files or {}).values())
+            chunks = [body[i : i + BODY_CHUNK] for i in range(0, len(body), BODY_CHUNK)] or [b""]
         exchange = Exchange(label, path, filename, size, sha256, started=0.0, budget_s=budget_s)
         response_complete = asyncio.Event()
-        chunks = [body[i : i + BODY_CHUNK] for i in range(0, len(body), BODY_CHUNK)] or [b""]
         kept: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
@@ -188,6 +194,25 @@ class AsgiDriver:
         exchange.body = b"".join(kept)
         response_complete.set()
         return exchange
+
+
+def _streamed_multipart(
+    path: str, field: str, filename: str, content_type: str, parts: tuple[bytes, ...]
+) -> tuple[httpx.Request, list[bytes]]:
+    """A one-file multipart body sent as ``parts`` without joining them (the 16 MiB upload:
+    httpx would copy it whole). Same wire format as httpx for a plain ASCII name."""
+    boundary = os.urandom(16).hex()
+    quoted_field = field.replace('"', "%22")
+    quoted_name = filename.replace('"', "%22")
+    preamble = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{quoted_field}"; filename="{quoted_name}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    epilogue = f"\r\n--{boundary}--\r\n".encode()
+    length = len(preamble) + sum(map(len, parts)) + len(epilogue)
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}", "content-length": str(length)}
+    request = httpx.Request("POST", "http://testserver" + path, headers=headers)
+    return request, [preamble, *parts, epilogue]
 
 
 def _swallow(task: asyncio.Task[None]) -> None:

@@ -63,14 +63,17 @@ class CheckContext:
         """Upload ``payload`` under the route's field; snapshot before, at response (probe) and after."""
         sizes = frozenset({payload.size})
         before = self.area.snapshot()
+        field = self.found.route.field
+        streamed = len(payload.parts) > 1
         exchange = await self.driver.post(
             label,
             self.found.route.path,
             self.budget(),
-            files={self.found.route.field: (payload.filename, payload.data, payload.content_type)},
+            files=None if streamed else {field: (payload.filename, payload.data, payload.content_type)},
             filename=payload.filename,
             sha256=payload.sha256,
             probe_sizes=sizes if probe else None,
+            file_parts=(field, payload.filename, payload.content_type, payload.parts) if streamed else None,
         )
         return UploadRun(payload, exchange, before, self.area.snapshot(sizes))
 

@@ -35,6 +35,7 @@ from grader.behavior.loop_monitor import LoopMonitor
 from grader.behavior.outcome import Verdict
 from grader.behavior.payloads import new_nonce
 from grader.behavior.task_recorder import describe_exception, recording_tasks
+from grader.behavior.warmup import warm_up
 from grader.behavior.workarea import WorkArea
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -143,6 +144,7 @@ def run_harness(workdir: str, settings: dict[str, Any], on_progress: ProgressFn 
     deadline = begun + timeout * DEADLINE_SHARE
     wanted = [c for c in RUN_ORDER if c in set(settings.get("checks") or CHECKS)]
     root = Path(workdir).resolve()
+    warm_up()  # before the student's code is imported or measured
     os.chdir(root)
     run: dict[str, Any] = {"timings": {}, "errors": []}
     area = WorkArea(root)

@@ -1,46 +1,61 @@
-"""One in-memory upload through a throwaway FastAPI app, run by the fork server before
-it freezes its heap: routing, multipart parsing, UploadFile and BackgroundTasks code
-paths are then already imported and initialised in every forked child."""
+"""Pay FastAPI's first-request costs on a private app, before any student code is measured.
 
-# No `from __future__ import annotations`: FastAPI must resolve the route's annotations.
+The first request in a process imports and builds things lazily (form parsing, the
+worker thread pool, validators): tens of milliseconds that would otherwise show as an
+event-loop stall in the student's first upload. A forking parent calls
+:func:`warm_up` once before it forks; the harness calls it again (a no-op when done).
+"""
+
+from __future__ import annotations
 
 import asyncio
-from typing import Any
+
+from fastapi import BackgroundTasks, FastAPI, UploadFile
+
+from grader.behavior import payloads
+from grader.behavior.asgi_driver import AsgiDriver
+from grader.behavior.loop_monitor import LoopMonitor
+from grader.behavior.workarea import WorkArea
+
+_done = False
+
+
+def _private_app() -> FastAPI:
+    app = FastAPI()
+
+    def sync_task(data: bytes) -> None:
+        len(data)
+
+    async def async_task(data: bytes) -> None:
+        len(data)
+
+    @app.post("/warm")
+    async def warm(file: UploadFile, background_tasks: BackgroundTasks) -> dict[str, int]:
+        data = await file.read()
+        background_tasks.add_task(sync_task, data)
+        background_tasks.add_task(async_task, data)
+        return {"size": len(data)}
+
+    return app
+
+
+async def _exercise(app: FastAPI) -> None:
+    monitor = LoopMonitor()
+    monitor.start()
+    try:
+        driver = AsgiDriver(app, WorkArea("."), monitor, {})
+        sample = payloads.binary_payload("warmup")
+        await driver.post("warm", "/warm", 10.0, files={"file": (sample.filename, sample.data, sample.content_type)})
+        await driver.post("warm-missing", "/warm", 10.0, data={"comment": "no file"})
+    finally:
+        monitor.stop()
 
 
 def warm_up() -> None:
-    import httpx
-    from fastapi import BackgroundTasks, FastAPI, File, UploadFile
-
-    app = FastAPI()
-    seen: list[int] = []
-
-    @app.post("/upload")
-    async def upload(background_tasks: BackgroundTasks, file: UploadFile = File(...)) -> dict[str, Any]:
-        data = await file.read()
-        background_tasks.add_task(seen.append, len(data))
-        return {"size": len(data)}
-
-    request = httpx.Request("POST", "http://warmup/upload", files={"file": ("a.bin", b"\0\r\nwarm\xff")})
-    body = request.read()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/upload", "raw_path": b"/upload", "root_path": "",
-        "query_string": b"", "server": ("warmup", 80), "client": ("127.0.0.1", 1),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in request.headers.items()],
-    }
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.sleep(3600)
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        return None
-
-    asyncio.run(app(scope, receive, send))
-    if seen != [len(b"\0\r\nwarm\xff")]:
-        raise RuntimeError("fork server warm-up did not run its background task")
+    """Once per process: exercise upload, validation error and both task kinds; build payloads."""
+    global _done
+    if _done:
+        return
+    payloads.warm_up()
+    asyncio.run(_exercise(_private_app()))
+    _done = True
