@@ -171,3 +171,22 @@ def test_five_megabyte_source(grader_temp, tmp_path):
     assert (folder / "main.py").stat().st_size >= 5_000_000
     graded = grade_hostile(folder, grader_temp, time_limit=TIMEOUT + 60)
     assert graded.check("app-loads")["status"] == "passed"
+
+
+def test_cli_writes_the_real_report_whatever_the_app_prints(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.hostile.support import RUBRIC_PATH
+
+    out = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(SUBMISSIONS / "fake_reports"),
+         "--rubric", str(RUBRIC_PATH), "--format", "json", "-o", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""  # the app's prints went to the capture, not to our stdout
+    report = json.loads(out.read_text())
+    assert report["score"] < report["max_score"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # nothing planted next to it

@@ -180,3 +180,15 @@ def test_timeout_sentences_name_the_phase(phase, words):
 def test_student_can_import_any_stdlib_module_after_the_privilege_drop(mode):
     res, _ = run_app("stdlib", mode=mode)
     assert res.result["verdicts"][0] == {"id": "app-loads", "status": "passed", "feedback": ""}, res.result
+
+
+def test_without_a_dedicated_uid_the_server_counts_and_kills_a_fork_storm():
+    """The path a non-root grader takes: no RLIMIT_NPROC of its own, the server's sweep
+    counts the run's processes and kills the whole tree past the limit."""
+    storm = Path(__file__).resolve().parents[1] / "hostile" / "submissions" / "fork_storm"
+    with Sandbox(storm, harness=STANDIN, drop_privileges=False) as box:
+        res = box.run({}, SandboxLimits(timeout=10, memory_mb=512, max_processes=16))
+    assert res.exit["storm"] is True
+    assert "unprivileged-user" not in res.protections and "process-limit" not in res.protections
+    assert "processes or threads" in " ".join(interpret(res, SandboxLimits(max_processes=16)).errors)
+    assert psutil.Process(launcher.shared_server().pid).children() == []
