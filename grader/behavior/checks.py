@@ -153,7 +153,8 @@ async def saved_file_intact(ctx: CheckContext) -> Verdict:
     run = _primary(ctx)
     copies = copies_of(run.after, run.payload.sha256)
     if copies:
-        return verdict("saved-file-intact", True, f"Saved intact as {copies[0]}.", measured=", ".join(copies))
+        return verdict("saved-file-intact", True, f"Saved intact as {copies[0]}.", measured=", ".join(copies),
+                       saved_files=copies)
     reason, created = explain_mismatch(run, ctx.area)
     timed_out = " (the tasks had not finished within the time limit)" if run.exchange.timed_out else ""
     return verdict(
@@ -175,7 +176,8 @@ async def saved_before_response(ctx: CheckContext) -> Verdict:
     run = _primary(ctx)
     copies = copies_of(run.exchange.at_response or {}, run.payload.sha256)
     if copies:
-        return verdict("saved-before-response", True, f"{copies[0]} was complete when the response completed.")
+        return verdict("saved-before-response", True, f"{copies[0]} was complete when the response completed.",
+                       saved_files=copies)
     return verdict(
         "saved-before-response", False,
         "When the response completed, no complete copy of the upload existed yet: the file is "

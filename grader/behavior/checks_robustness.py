@@ -39,7 +39,8 @@ async def large_upload_intact(ctx: CheckContext) -> Verdict:
     copies = _intact(run)
     ok = is_2xx(run.exchange) and bool(copies)
     if ok:
-        return verdict("large-upload-intact", True, f"The 16 MiB upload was saved intact as {copies[0]}.")
+        return verdict("large-upload-intact", True, f"The 16 MiB upload was saved intact as {copies[0]}.",
+                       saved_files=copies)
     sizes = ", ".join(f"{p} ({run.after[p].size:,} bytes)" for p in new_files(run.before, run.after)[:5])
     return verdict(
         "large-upload-intact", False,
@@ -71,7 +72,9 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
     timed_out = sum(e.timed_out for e in exchanges)
     ok = not missing and not refused
     if ok:
-        return verdict("concurrent-uploads-intact", True, f"All {CONCURRENT_UPLOADS} concurrent uploads were saved intact.")
+        saved = sorted({path for p in payloads for path in copies_of(after, p.sha256)})
+        return verdict("concurrent-uploads-intact", True, f"All {CONCURRENT_UPLOADS} concurrent uploads were saved intact.",
+                       saved_files=saved)
     return verdict(
         "concurrent-uploads-intact", False,
         f"{len(missing)} of {CONCURRENT_UPLOADS} concurrent uploads were not saved intact"
@@ -180,7 +183,7 @@ async def unicode_filename_handled(ctx: CheckContext) -> Verdict:
     copies = _intact(run)
     ok = is_2xx(run.exchange) and bool(copies)
     if ok:
-        return verdict("unicode-filename-handled", True, f"Saved intact as {copies[0]}.")
+        return verdict("unicode-filename-handled", True, f"Saved intact as {copies[0]}.", saved_files=copies)
     return verdict(
         "unicode-filename-handled", False,
         "The upload named 'résumé 東京.txt' was not accepted and saved intact.",

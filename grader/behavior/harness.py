@@ -5,7 +5,8 @@ sandbox) has already made ``workdir`` a private copy of the submission, and is
 responsible for the hard wall-clock limit and for ending the process afterwards (a task
 stuck in a worker thread can outlive the harness: exit with ``os._exit``).
 
-Settings (all optional): ``timeout`` (seconds for the whole run, default 30), ``app``,
+Settings (all optional): ``nonce`` (hex; makes every payload unique, echoed back in
+``run["nonce"]``), ``timeout`` (seconds for the whole run, default 30), ``app``,
 ``path``, ``field`` (rubric pins), ``sandbox_root`` (folder watched for files escaping
 the work area, default the work dir's parent), ``exchange_timeout`` (seconds one upload
 and its tasks may take), ``checks`` (ids to run; default all).
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,7 +81,7 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
         if requirement is not None:
             ctx.verdicts[check_id] = _skipped(check_id, requirement)
             continue
-        progress(f"check:{check_id}")
+        progress("harness")  # the sandbox's phase names (grader.behavior.progress)
         started = time.perf_counter()
         try:
             ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
@@ -118,7 +120,7 @@ async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], de
         run["timings"]["startup_ms"] = _ms(time.perf_counter() - started)
         ctx = CheckContext(
             driver=AsgiDriver(found.app, area, monitor, state),
-            area=area, found=found, nonce=new_nonce(), deadline=deadline,
+            area=area, found=found, nonce=run["nonce"], deadline=deadline,
             exchange_budget_s=exchange_budget, sandbox_root=sandbox_root,
         )
         await _run_checks(ctx, wanted, progress)
@@ -126,7 +128,7 @@ async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], de
         if ctx.primary is not None:
             run["max_loop_gap_ms"] = _ms(ctx.primary.exchange.max_loop_gap_s)
             run["primary_timeline"] = ctx.primary.exchange.timeline()
-        progress("shutdown")
+        progress("startup")  # lifespan shutdown: the same phase as its startup
         try:
             await asyncio.wait_for(stack.aclose(), exchange_budget)
         except Exception as exc:  # shutdown hooks are student code too; the verdicts stand
@@ -146,7 +148,11 @@ def run_harness(workdir: str, settings: dict[str, Any], on_progress: ProgressFn 
     root = Path(workdir).resolve()
     warm_up()  # before the student's code is imported or measured
     os.chdir(root)
-    run: dict[str, Any] = {"timings": {}, "errors": []}
+    # The parent picks the nonce so it can rebuild the payloads and re-check the disk itself.
+    nonce = str(settings.get("nonce") or "")
+    if not re.fullmatch(r"[0-9a-f]{6,64}", nonce):
+        nonce = new_nonce()
+    run: dict[str, Any] = {"timings": {}, "errors": [], "nonce": nonce}
     area = WorkArea(root)
     progress("import")
     try:
