@@ -207,6 +207,18 @@ def shared_server() -> ForkServer:
         return _shared
 
 
+def _forget_in_child() -> None:
+    """A forked copy of the grader must not share our server: it starts its own."""
+    global _shared, _shared_lock
+    if _shared is not None and _shared._ctrl is not None:
+        _shared._ctrl.close()
+    _shared, _shared_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def shutdown() -> None:
     """Stop the shared server (tests; atexit)."""
     global _shared

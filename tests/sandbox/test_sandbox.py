@@ -192,3 +192,21 @@ def test_without_a_dedicated_uid_the_server_counts_and_kills_a_fork_storm():
     assert "unprivileged-user" not in res.protections and "process-limit" not in res.protections
     assert "processes or threads" in " ".join(interpret(res, SandboxLimits(max_processes=16)).errors)
     assert psutil.Process(launcher.shared_server().pid).children() == []
+
+
+def test_a_forked_grader_starts_its_own_fork_server():
+    run_app("good")
+    parent_server = launcher.shared_server().pid
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked copy grades too, through a server of its own
+        try:
+            res, _ = run_app("good")
+            os.write(write_end, f"{launcher.shared_server().pid} {res.result is not None}".encode())
+            launcher.shutdown()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    child_server, ok = os.read(read_end, 100).decode().split()
+    assert ok == "True" and int(child_server) != parent_server
+    assert run_app("good")[0].result is not None  # ours still works
