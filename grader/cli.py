@@ -86,7 +86,10 @@ def lint(path: Path, fmt: str) -> None:
               help="Write the report here; with several formats, sibling files (report.json, report.junit.xml, ...).")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
 @click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
-def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool) -> None:
+@click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
+              help="inprocess (default): drive the app as ASGI; uvicorn: serve it for real and send HTTP.")
+def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool,
+          server: str | None = None) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
     from grader.pipeline import grade_path
     from grader.reports.outputs import parse_formats, render_as, write_formats
@@ -98,7 +101,7 @@ def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Pat
     if len(formats) > 1 and output is None:
         raise click.UsageError("several --format values need --output FILE (each format goes to a sibling file).")
     rubric = load_rubric(rubric_name)
-    report = grade_path(path, rubric, run_behavior=not static_only)
+    report = grade_path(path, rubric, run_behavior=not static_only, server=server)
     if output is not None:
         write_formats(report, output, formats, verbose=verbose)
     else:

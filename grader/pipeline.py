@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -12,8 +13,21 @@ from grader.scoring.rubric import Rubric
 from grader.scoring.score import score_submission
 from grader.static.engine import lint_paths
 
+# How the behavior checks reach the app: "inprocess" drives it as an ASGI callable in the
+# sandboxed child; "uvicorn" serves it for real and the parent sends HTTP (server_runner).
+# GRADER_SERVER carries the choice into batch worker processes.
+SERVERS = ("inprocess", "uvicorn")
 
-def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool = True) -> Report:
+
+def behavior_server(server: str | None = None) -> str:
+    chosen = server or os.environ.get("GRADER_SERVER") or "inprocess"
+    if chosen not in SERVERS:
+        raise SubmissionError(f"unknown --server {chosen!r} (choose from: {', '.join(SERVERS)}).")
+    return chosen
+
+
+def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool = True,
+                     server: str | None = None) -> Report:
     started = time.perf_counter()
     lint = lint_paths(submission.root, submission.python_files)
     fatal = None
@@ -24,7 +38,10 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     if fatal:
         reason = "Behavior checks were not run: there is no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
-        from grader.behavior.runner import run_behavior as run
+        if behavior_server(server) == "uvicorn":
+            from grader.behavior.server_runner import run_behavior_server as run
+        else:
+            from grader.behavior.runner import run_behavior as run
 
         behavior = run(submission, rubric)
     report = score_submission(
@@ -41,9 +58,10 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     return report
 
 
-def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None) -> Report:
+def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None,
+               server: str | None = None) -> Report:
     with load_submission(path, name=name) as submission:
-        return grade_submission(submission, rubric, run_behavior)
+        return grade_submission(submission, rubric, run_behavior, server)
 
 
 def error_report(name: str, rubric: Rubric, message: str) -> Report:

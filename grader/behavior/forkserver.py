@@ -265,7 +265,15 @@ class Server:
 
 def _warm_up_custom_checks() -> None:
     """pytest (for rubric pytest checks) imports lazily what a child that dropped
-    privileges may no longer read; optional: pytest is a test extra."""
+    privileges may no longer read; optional: pytest is a test extra. The real-server
+    mode's harness (uvicorn) is loaded here too."""
+    try:
+        import grader.behavior.server_harness  # noqa: F401
+        import uvicorn.lifespan.on  # noqa: F401
+        import uvicorn.loops.asyncio  # noqa: F401
+        import uvicorn.protocols.http.h11_impl  # noqa: F401
+    except ImportError:
+        pass
     try:
         from grader.behavior.custom_checks import warm_up
     except ImportError:

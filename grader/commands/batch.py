@@ -21,9 +21,12 @@ import click
 @click.option("--format", "fmt", multiple=True, metavar="FORMAT[,FORMAT...]",
               help="Extra per-student formats besides json: gradescope, junit, sarif, github, markdown, text.")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
+@click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
+              help="inprocess (default): drive each app as ASGI; uvicorn: serve it for real and send HTTP.")
 @click.option("--html", is_flag=True, help="Also write the class dashboard OUT_DIR/index.html (see `grader dashboard`).")
 def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: str | None, force: bool,
-          shard: str | None, fmt: tuple[str, ...], static_only: bool, html: bool = False) -> None:
+          shard: str | None, fmt: tuple[str, ...], static_only: bool, html: bool = False,
+          server: str | None = None) -> None:
     """Grade every submission in SUBMISSIONS_DIR (folders, .zip or .py; the name is the student id).
 
     Rerunning skips submissions whose report is up to date (same files, rubric and grader
@@ -36,6 +39,8 @@ def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: s
     from grader.scoring.rubric import load_rubric
 
     formats = tuple(parse_formats(fmt))
+    if server:
+        os.environ["GRADER_SERVER"] = server  # read by grader.pipeline in every worker process
     options = BatchOptions(
         submissions_dir=submissions_dir,
         out_dir=out_dir,
