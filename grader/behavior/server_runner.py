@@ -51,7 +51,8 @@ def run_behavior_server(submission: Submission, rubric: Rubric) -> BehaviorOutco
     if measured is not None:
         verdicts, run = measured
         # The parent measured these itself: they stand even if the child was then killed.
-        outcome.verdicts = verdicts
+        # The child's own verdicts left are the rubric's pytest checks (run in-process).
+        outcome.verdicts = {**outcome.verdicts, **verdicts}
         for key, value in run.items():
             outcome.run.setdefault(key, value)
     outcome.run.setdefault("timings", {})["server_mode"] = "uvicorn"

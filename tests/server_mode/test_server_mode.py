@@ -128,3 +128,17 @@ def test_probe_control_path_needs_the_token(tmp_path):
     assert (status, json.loads(body)) == (200, {"app": "main:app"})
     # A wrong token is an ordinary request: it goes to the student's app.
     assert _call(probe, "/__grader__/guess/info", []) == (404, b"student 404")
+
+
+@pytest.mark.parametrize(("name", "score"), [("good", 30), ("inline", 19)])
+def test_rubric_pytest_checks_count_the_same_in_server_mode(name, score):
+    """The rubric's own pytest checks still drive the app in-process (after the served
+    checks), so the worked example scores the same in both modes."""
+    from grader.pipeline import grade_path
+
+    example = Path(__file__).resolve().parents[2] / "rubrics" / "examples" / "uppercase"
+    rubric = load_rubric(str(example / "rubric.toml"))
+    served = grade_path(example / "samples" / name, rubric, server="uvicorn")
+    inprocess = grade_path(example / "samples" / name, rubric, server="inprocess")
+    assert served.score == inprocess.score == score
+    assert [(c.id, c.status) for c in served.checks] == [(c.id, c.status) for c in inprocess.checks]
