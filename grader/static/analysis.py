@@ -23,6 +23,8 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from grader.static.size_guard import check_size
+
 if TYPE_CHECKING:
     from grader.static.project import ProjectIndex
 
@@ -133,8 +135,10 @@ class ModuleAnalysis:
     ) -> ModuleAnalysis:
         """Parse ``source`` (bytes keep coding declarations and BOMs honest).
 
-        Raises ``libcst.ParserSyntaxError`` on invalid Python.
+        Raises ``libcst.ParserSyntaxError`` on invalid Python, ``SourceTooLarge`` (a
+        ``ValueError``) on a module too big to analyse in reasonable time.
         """
+        check_size(source)
         module = cst.parse_module(source)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         return cls(path, wrapper.module, wrapper, project, module_name or _module_name(path))
