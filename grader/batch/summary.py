@@ -9,7 +9,7 @@
      "stats": {"students", "graded", "errors", "max_score", "mean", "median", "min", "max",
                "distribution": [{"from", "to", "count"}],   # percent of max, 10 buckets
                "checks": [{"id", "title", "passed", "failed", "error", "skipped", "pass_rate"}],
-               "most_failed": [check ids, most failed first]}}
+               "most_failed": [check ids, most failed+error first]}}
 
 ``pass_rate`` is passed / students (a check that errored or was skipped did not pass).
 JSON Schema: ``grader/batch/summary.schema.json``.
@@ -64,6 +64,11 @@ def _distribution(percents: list[float]) -> list[dict[str, Any]]:
     return [{"from": i * width, "to": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
 
 
+def _failure_order(check: dict[str, Any]) -> tuple[int, float, str]:
+    """Most failed (or errored) first; skipped checks are not failures of the student."""
+    return (-(check["failed"] + check["error"]), check["pass_rate"], check["id"])
+
+
 def build_summary(results: Sequence[StudentResult], shard: str | None = None) -> dict[str, Any]:
     results = sorted(results, key=lambda r: r.student)
     columns = _check_columns(results)
@@ -87,8 +92,7 @@ def build_summary(results: Sequence[StudentResult], shard: str | None = None) ->
         counts = {k: statuses.count(k) for k in ("passed", "failed", "error", "skipped")}
         check_stats.append({"id": column["id"], "title": column["title"], **counts,
                             "pass_rate": round(counts["passed"] / len(students), 4) if students else 0.0})
-    most_failed = [c["id"] for c in sorted(check_stats, key=lambda c: (c["pass_rate"], c["id"]))
-                   if c["failed"] + c["error"] > 0]
+    most_failed = [c["id"] for c in sorted(check_stats, key=_failure_order) if c["failed"] + c["error"] > 0]
     rubrics = {json.dumps(r.report.rubric, sort_keys=True) for r in results}
     return {
         "schema_version": SUMMARY_VERSION,
@@ -145,8 +149,7 @@ def closing_table(summary: dict[str, Any], top: int = 5) -> str:
         upper = "100" if bucket["to"] >= 100 else f"<{bucket['to']}"
         bar = "#" * round(30 * bucket["count"] / biggest)
         lines.append(f"  {bucket['from']:>3}-{upper:<4} {bucket['count']:>5}  {bar}")
-    failing = [c for c in stats["checks"] if c["failed"] + c["error"] > 0]
-    failing.sort(key=lambda c: (c["pass_rate"], c["id"]))
+    failing = sorted((c for c in stats["checks"] if c["failed"] + c["error"] > 0), key=_failure_order)
     if failing:
         lines += ["", "Checks most students did not pass:"]
         n = stats["students"] or 1
