@@ -64,8 +64,9 @@ class Exchange:
         if self.status is None:
             if self.timed_out:
                 return f"no response within {self.budget_s:g} s"
-            error = self.app_error or {}
-            return f"no response: the app raised {error.get('type', '?')}: {error.get('message', '')}"
+            if self.app_error:
+                return f"no response: the app raised {self.app_error['type']}: {self.app_error['message']}"
+            return "no response: the app returned without answering"
         return f"HTTP {self.status} {self.body_text()}".rstrip()
 
     def timeline(self) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class CheckContext:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     primary: UploadRun | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def budget(self) -> float:
         left = self.deadline - time.perf_counter()

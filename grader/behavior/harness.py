@@ -82,7 +82,7 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
             ctx.verdicts[check_id] = _skipped(check_id, requirement)
             continue
         progress("harness")  # the sandbox's phase names (grader.behavior.progress)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
         except BudgetExhausted:
@@ -96,6 +96,7 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
                 check_id, "error", f"The grader could not run this check: {info['type']}: {info['message']}",
             )
         ctx.timings_ms[check_id] = _ms(time.perf_counter() - started)
+        ctx.cpu_ms[check_id] = _ms(time.process_time() - cpu_started)
 
 
 async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], deadline: float,
@@ -125,6 +126,7 @@ async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], de
         )
         await _run_checks(ctx, wanted, progress)
         run["timings"]["checks_ms"] = ctx.timings_ms
+        run["timings"]["checks_cpu_ms"] = ctx.cpu_ms  # every thread of the process, the app's too
         if ctx.primary is not None:
             run["max_loop_gap_ms"] = _ms(ctx.primary.exchange.max_loop_gap_s)
             run["primary_timeline"] = ctx.primary.exchange.timeline()
