@@ -65,3 +65,37 @@ def test_console_detector_catches_a_broken_page(tmp_path, html):
     page = tmp_path / "bad.html"
     page.write_text(f"<!DOCTYPE html><html><head></head><body>{html}</body></html>")
     assert load(page, tmp_path / "profile").console != []
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
+
+
+def _batch_dashboard(tmp_path: Path, *extra: str) -> Path:
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(SAMPLES), "--out", str(out), "--html", "--jobs", "4", *extra])
+    assert result.exit_code == 0, result.output
+    return out / "index.html"
+
+
+def _opens_cleanly(index: Path, tmp_path: Path) -> None:
+    students = sorted(p.name for p in SAMPLES.iterdir() if not p.name.startswith("."))
+    loaded = load(index, tmp_path / "profile")
+    assert loaded.console == []
+    for name in students:
+        assert name in loaded.dom
+    for page in sorted((index.parent / "students").iterdir())[:6]:
+        assert load(page, tmp_path / "profile").console == [], page.name
+    assert screenshot(index, tmp_path / "profile", tmp_path / "index.png") == (1280, 1600)
+
+
+def test_sample_submissions_dashboard_static_only(tmp_path):
+    _opens_cleanly(_batch_dashboard(tmp_path, "--static-only"), tmp_path)
+
+
+@pytest.mark.slow
+def test_sample_submissions_dashboard_with_behavior(tmp_path):
+    _opens_cleanly(_batch_dashboard(tmp_path), tmp_path)
