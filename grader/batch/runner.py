@@ -49,6 +49,15 @@ class BatchOptions:
     formats: tuple[str, ...] = ()  # besides json, which is always written
     run_behavior: bool = True
     executor: str = "process"  # "process" | "thread" (measurements, debugging)
+    # Wall seconds one submission may take before its worker is killed (None: derived from
+    # the rubric's behavior timeout). The behavior run enforces its own, tighter timeout;
+    # this one catches a grader stuck anywhere else.
+    submission_timeout: float | None = None
+
+    def deadline(self) -> float:
+        if self.submission_timeout is not None:
+            return self.submission_timeout
+        return max(120.0, 3 * self.rubric.behavior.timeout + 60)
 
 
 @dataclass
@@ -133,15 +142,34 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
     suspects: list[Job] = []
     width = max(1, options.jobs)
     executor = _make_executor(options.executor, width)
+    limit = options.deadline()
     try:
         in_flight: dict[Future[Graded], Job] = {}
+        started: dict[str, float] = {}
         while pending or in_flight:
             while pending and len(in_flight) < width:
                 job = pending.pop()
                 in_flight[executor.submit(work, job)] = job
+                started[job.student] = time.monotonic()
                 progress.started(job.student)
             done, _ = wait(in_flight, timeout=0.25, return_when=FIRST_COMPLETED)
             progress.draw()
+            overdue = [f for f, j in in_flight.items()
+                       if f not in done and time.monotonic() - started[j.student] > limit]
+            if overdue and isinstance(executor, ProcessPoolExecutor):
+                for future in overdue:
+                    job = in_flight.pop(future)
+                    graded = crashed_job(job, f"grading took longer than {limit:g} s and was stopped.")
+                    writer.write(graded)
+                    progress.finished(job.student, graded.status, graded.score, graded.max_score, limit)
+                # A running task cannot be cancelled: end the pool, requeue the innocent ones.
+                for future, job in in_flight.items():
+                    if future not in done:
+                        pending.append(job)
+                        progress.running.pop(job.student, None)
+                in_flight = {f: j for f, j in in_flight.items() if f in done}
+                _kill_workers(executor)
+                executor = _make_executor(options.executor, width)
             broken = False
             for future in done:
                 job = in_flight.pop(future)
@@ -167,6 +195,17 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor has no public way to stop a running task (terminate_workers()
+    # arrives in Python 3.14); its process table is the only handle.
+    processes = list(getattr(executor, "_processes", {}).values())
+    for process in processes:
+        process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:

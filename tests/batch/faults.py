@@ -18,3 +18,13 @@ def raise_on_boom(job: Job) -> Graded:
     if job.student == "boom":
         raise RuntimeError("unexpected failure outside the grading guard")
     return grade_job(job)
+
+
+def hang_on_sloth(job: Job) -> Graded:
+    """Never returns for the student "sloth", like a grader stuck in an endless loop."""
+    import time
+
+    if job.student == "sloth":
+        while True:
+            time.sleep(1)
+    return grade_job(job)

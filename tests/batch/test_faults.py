@@ -9,7 +9,7 @@ import pytest
 
 from grader.batch.runner import BatchOptions, run_batch
 from tests.batch.classroom import make_class
-from tests.batch.faults import die_on_crasher, raise_on_boom
+from tests.batch.faults import die_on_crasher, hang_on_sloth, raise_on_boom
 from tests.reports.samples import GOOD_MAIN, test_rubric
 
 
@@ -55,3 +55,15 @@ def test_grading_errors_inside_the_guard_are_reported_with_their_reason(tmp_path
     assert notes["status"] == "error" and "not a folder, a .py file or a .zip" in notes["errors"][0]
     broken = json.loads((out / "broken.json").read_text())
     assert broken["status"] == "error" and broken["errors"]
+
+
+def test_a_submission_stuck_past_the_deadline_is_stopped_and_the_rest_finish(tmp_path: Path):
+    classroom = make_class(tmp_path / "class", 5)
+    _with(classroom, "sloth")
+    out = tmp_path / "out"
+    result = run_batch(BatchOptions(classroom, out, test_rubric(tmp_path), jobs=2, run_behavior=False,
+                                    submission_timeout=4), work=hang_on_sloth)
+    sloth = json.loads((out / "sloth.json").read_text())
+    assert sloth["status"] == "error" and "longer than 4 s" in sloth["errors"][0]
+    assert all(json.loads((out / f"student{i:03d}.json").read_text())["status"] == "graded" for i in range(5))
+    assert result.summary["stats"]["students"] == 6
