@@ -84,7 +84,8 @@ class _Collector:
                 else:
                     value = float(raw)
             doc = inspect.getdoc(getattr(item, "obj", None)) or ""
-            self.tests[item.nodeid] = TestInfo(item.name, doc, value, bad)
+            # "TestUpload::test_x" for tests in classes: unique within the file, like the nodeid.
+            self.tests[item.nodeid] = TestInfo(item.nodeid.split("::", 1)[-1], doc, value, bad)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:

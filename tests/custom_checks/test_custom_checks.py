@@ -215,3 +215,19 @@ def test_the_students_pytest_configuration_is_ignored(tmp_path):
     (app / "pytest.ini").write_text("[pytest]\naddopts = --collect-only\n")
     result = run_checks(tmp_path, app, "def test_a(upload):\n    '''a'''\n    assert upload(b'x').status == 200\n")
     assert statuses(result) == {"custom::test_a": "passed"}, result
+
+
+def test_tests_in_classes_keep_distinct_ids(tmp_path):
+    result = run_checks(tmp_path, EXAMPLE / "samples" / "good", """
+        class TestSmall:
+            def test_size(self, upload):
+                '''A small upload is accepted.'''
+                assert upload(b"x").status == 200
+
+        class TestEmpty:
+            def test_size(self, upload):
+                '''An empty upload is not a server error.'''
+                assert upload(b"").status < 500
+    """)
+    assert statuses(result) == {"custom::TestSmall::test_size": "passed", "custom::TestEmpty::test_size": "passed"}
+    assert sum(v["points"] for v in result["verdicts"].values()) == 10
