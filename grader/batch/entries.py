@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,5 +78,8 @@ def content_hash(path: Path, rubric: Rubric, run_behavior: bool) -> str:
         "rubric": hashlib.sha256(rubric.text.encode("utf-8")).hexdigest(),
         "grader_version": __version__,
         "behavior": run_behavior,
+        # How the behavior run drives the app (in-process ASGI or a real uvicorn server):
+        # a report graded one way is not reused for the other.
+        "server": (os.environ.get("GRADER_SERVER") or "inprocess") if run_behavior else None,
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()

@@ -120,3 +120,19 @@ def test_usage_errors_exit_2(tmp_path: Path):
     assert bad_shard.exit_code == 2 and "K must be between 1 and N" in bad_shard.output
     bad_jobs = runner.invoke(main, ["batch", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--jobs", "0"])
     assert bad_jobs.exit_code == 2
+
+
+def test_the_server_mode_is_part_of_the_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from grader.batch.entries import content_hash
+
+    classroom = make_class(tmp_path / "class", 1)
+    rubric = test_rubric(tmp_path)
+    entry = classroom / "student000"
+    monkeypatch.delenv("GRADER_SERVER", raising=False)
+    inprocess = content_hash(entry, rubric, run_behavior=True)
+    static = content_hash(entry, rubric, run_behavior=False)
+    assert static != inprocess
+    monkeypatch.setenv("GRADER_SERVER", "uvicorn")
+    assert content_hash(entry, rubric, run_behavior=True) != inprocess
+    # static-only grading does not depend on how the app would have been served
+    assert content_hash(entry, rubric, run_behavior=False) == static
