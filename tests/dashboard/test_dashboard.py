@@ -75,13 +75,13 @@ def test_student_page_puts_findings_on_their_source_lines(graded_class):
     finding = next(f for f in report["findings"] if f["code"] == "BG001")
     line = finding["line"]
     # The flagged line is highlighted and followed by the annotation naming the code.
-    row = re.search(rf'<tr class="hit" id="main.py-L{line}">.*?</tr><tr class="annot">(.*?)</tr>', bob)
+    row = re.search(rf'<tr class="hit" id="main.py-L{line}">.*?</tr><tr class="annot [a-z]+">(.*?)</tr>', bob)
     assert row, "BG001's line is not annotated"
     assert "BG001" in row.group(1)
     assert "add_task(save, await file.read())" in bob
     # The zip submission's source is read through the archive.
     carol = (out / "students" / "carol.html").read_text(encoding="utf-8")
-    assert 'id="app/main.py-L' in carol and 'class="annot"' in carol
+    assert 'id="app/main.py-L' in carol and 'class="annot ' in carol
 
 
 def test_hostile_code_names_and_output_are_escaped(graded_class):
@@ -161,7 +161,7 @@ def test_batch_html_flag_writes_the_dashboard(tmp_path):
     html = (out / "index.html").read_text(encoding="utf-8")
     for student in ("alice", "bob", "carol"):
         assert f'href="students/{student}.html"' in html
-    assert (out / "students" / "carol.html").read_text(encoding="utf-8").count('class="annot"') >= 1
+    assert (out / "students" / "carol.html").read_text(encoding="utf-8").count('class="annot ') >= 1
 
 
 def test_missing_or_empty_out_dir_is_a_clear_error(tmp_path):

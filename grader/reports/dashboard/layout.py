@@ -54,6 +54,7 @@ summary { cursor:pointer; }
 .source td.ln { text-align:right; color:#a0aec0; user-select:none; border-right:1px solid var(--line); }
 .source tr.hit td { background:#fff5f5; }
 .source tr.annot td { white-space:pre-wrap; background:#fed7d7; color:#742a2a; font-family:system-ui,sans-serif; padding:3px 10px; }
+.source tr.annot.advice td { background:#fefcbf; color:#744210; }
 .check { border-top:1px solid var(--line); padding:8px 0; }
 .check:first-of-type { border-top:0; }
 .kv { color:var(--muted); font-size:12px; }

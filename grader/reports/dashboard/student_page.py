@@ -35,6 +35,8 @@ def _checks(student: StudentReport) -> str:
             else "?"
         )
         feedback = str(check.get("feedback") or "")
+        if feedback.strip() == str(check.get("title") or "").strip():
+            feedback = ""  # a custom check's docstring is its title: say it once
         if status in {"failed", "error"}:
             # What went wrong is the point of the page: shown in full.
             feedback_html = f'<pre class="text">{esc(feedback)}</pre>' if feedback else ""
@@ -64,8 +66,9 @@ def _source_file(rel: str, text: str, by_line: dict[int, list[dict[str, Any]]]) 
         for finding in hits:
             code = str(finding.get("code", "?"))
             column = finding.get("column", "")
+            severity = "advice" if finding.get("severity") == "advice" else "error"
             rows.append(
-                f'<tr class="annot"><td class="ln"></td><td>▲ col {esc(column)}: '
+                f'<tr class="annot {severity}"><td class="ln"></td><td>▲ col {esc(column)}: '
                 f'<a href="../index.html#rule-{esc(code)}"><b>{esc(code)}</b></a> '
                 f"[{esc(finding.get('severity', ''))}] {esc(finding.get('message', ''))}</td></tr>"
             )
