@@ -39,6 +39,10 @@ _PATH_BUILDERS = frozenset(
 # ``Path(file.filename).name`` keeps only the last component: the safe idiom.
 _LAST_COMPONENT = frozenset({"name", "stem", "suffix", "suffixes"})
 _PATH_KEYWORDS = frozenset({"file", "path", "src", "dst"})
+# Calls that mean "is this path still inside the folder?" when an ``if`` tests them.
+_CONTAINMENT_CHECKS = frozenset({"is_relative_to", "commonpath", "commonprefix", "startswith", "relative_to"})
+# Calls on the filename that do not check it for path parts.
+_NOT_VALIDATORS = frozenset({"len", "bool", "str", "isinstance", "print", "endswith", "lower", "upper", "strip"})
 
 
 class ClientFilenameInPath(Rule):
@@ -128,6 +132,31 @@ def upload(file: UploadFile, tasks: BackgroundTasks):
         ),
         Example(
             """
+import re
+from pathlib import Path
+from fastapi import FastAPI, UploadFile, HTTPException
+app = FastAPI()
+UPLOADS = Path("uploads").resolve()
+
+@app.post("/upload")
+def upload(file: UploadFile):
+    if not re.fullmatch(r"[\\w.-]+", file.filename or "") or ".." in file.filename:
+        raise HTTPException(400, "bad filename")
+    with open(f"uploads/{file.filename}", "wb") as out:
+        out.write(file.file.read())
+
+@app.post("/upload2")
+def upload2(file: UploadFile):
+    dest = (UPLOADS / file.filename).resolve()
+    if not dest.is_relative_to(UPLOADS):
+        raise HTTPException(400, "bad filename")
+    with dest.open("wb") as out:
+        out.write(file.file.read())
+""",
+            note="the name is validated (or the path's containment checked) and rejected with a 4xx",
+        ),
+        Example(
+            """
 from pathlib import Path
 
 def save(name):
@@ -190,6 +219,21 @@ async def upload(upload: UploadFile = File(...)):
         ),
         Example(
             """
+from fastapi import FastAPI, UploadFile, HTTPException
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile):
+    if not file.filename or not file.filename.endswith(".csv"):
+        raise HTTPException(400, "send a .csv file")
+    with open("uploads/" + file.filename, "wb") as out:
+        out.write(file.file.read())
+""",
+            line=9,
+            note="an emptiness or extension check is not a path validation",
+        ),
+        Example(
+            """
 from fastapi import FastAPI, UploadFile, BackgroundTasks
 from worker import store
 app = FastAPI()
@@ -228,6 +272,8 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for flow in all_flows(module):
+            if self._validates_filename(flow):
+                continue  # the function checks the name or the path before using it
             for node in self._unsafe_sinks(flow):
                 yield self.finding(
                     flow.module,
@@ -258,6 +304,31 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
                 continue
             if any(Kind.FILENAME in flow.kinds(a.value) for a in candidates):
                 yield node
+
+    @staticmethod
+    def _validates_filename(flow: Flow) -> bool:
+        """An ``if`` that checks the name's content (``".." in name``, ``re.fullmatch(p, name)``)
+        or the path's containment (``is_relative_to``, ``commonpath``, ``startswith``) and then
+        raises or returns. Whether the check is right is not judged here: silence beats a
+        false positive, and the behavior check ``filename-contained`` tests it for real. A mere
+        emptiness test (``if not file.filename``) is not a validation."""
+        for branch in own_nodes(flow.info.node.body, cst.If):
+            if not any(True for _ in own_nodes(branch.body, (cst.Raise, cst.Return))):
+                continue
+            for node in own_nodes(branch.test, (cst.Comparison, cst.Call)):
+                if isinstance(node, cst.Comparison):
+                    membership = any(isinstance(t.operator, (cst.In, cst.NotIn)) for t in node.comparisons)
+                    sides = [node.left, *(t.comparator for t in node.comparisons)]
+                    if membership and any(Kind.FILENAME in flow.kinds(side) for side in sides):
+                        return True
+                    continue
+                func = node.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+                if name in _CONTAINMENT_CHECKS:
+                    return True
+                if name not in _NOT_VALIDATORS and any(Kind.FILENAME in flow.kinds(a.value) for a in node.args):
+                    return True
+        return False
 
     @staticmethod
     def _keeps_last_component(module: ModuleAnalysis, call: cst.Call) -> bool:
