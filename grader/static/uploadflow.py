@@ -38,6 +38,8 @@ class Flow:
     module: ModuleAnalysis
     info: FunctionInfo
     seeds: dict[str, Kind] = field(default_factory=dict)
+    # for a task analysed through ``add_task``: the endpoint (or function) that scheduled it
+    caller: Flow | None = None
 
     def params(self) -> list[str]:
         p = self.info.node.params
@@ -208,7 +210,7 @@ def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
                     continue
                 seeds[param] = kind
         if seeds:
-            yield Flow(task_module, task_info, seeds)
+            yield Flow(task_module, task_info, seeds, caller)
 
 
 def all_flows(module: ModuleAnalysis) -> Iterator[Flow]:

@@ -157,6 +157,30 @@ def upload2(file: UploadFile):
         ),
         Example(
             """
+from uuid import uuid4
+from fastapi import FastAPI, UploadFile, BackgroundTasks, HTTPException
+app = FastAPI()
+
+def save(data: bytes, name: str):
+    with open(f"uploads/{name}", "wb") as out:
+        out.write(data)
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    if "/" in file.filename or "\\\\" in file.filename:
+        raise HTTPException(400, "bad filename")
+    tasks.add_task(save, await file.read(), file.filename)
+
+@app.post("/upload2")
+async def upload2(file: UploadFile):
+    file.filename = f"{uuid4().hex}.csv"
+    with open(f"uploads/{file.filename}", "wb") as out:
+        out.write(await file.read())
+""",
+            note="validated before it is passed to the task; replaced by a generated name",
+        ),
+        Example(
+            """
 from pathlib import Path
 
 def save(name):
@@ -272,8 +296,8 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for flow in all_flows(module):
-            if self._validates_filename(flow):
-                continue  # the function checks the name or the path before using it
+            if any(self._validates_filename(f) or self._replaces_filename(f) for f in (flow, flow.caller) if f):
+                continue  # the name is checked, or replaced by a generated one, before use
             for node in self._unsafe_sinks(flow):
                 yield self.finding(
                     flow.module,
@@ -304,6 +328,17 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
                 continue
             if any(Kind.FILENAME in flow.kinds(a.value) for a in candidates):
                 yield node
+
+    @staticmethod
+    def _replaces_filename(flow: Flow) -> bool:
+        """``file.filename = f"{uuid4().hex}.csv"``: the client's name is overwritten."""
+        for assign in own_nodes(flow.info.node.body, cst.Assign):
+            for target in assign.targets:
+                node = target.target
+                if isinstance(node, cst.Attribute) and node.attr.value == "filename":
+                    if Kind.UPLOAD in flow.kinds(node.value):
+                        return True
+        return False
 
     @staticmethod
     def _validates_filename(flow: Flow) -> bool:
