@@ -81,5 +81,14 @@ def content_hash(path: Path, rubric: Rubric, run_behavior: bool) -> str:
         # How the behavior run drives the app (in-process ASGI or a real uvicorn server):
         # a report graded one way is not reused for the other.
         "server": (os.environ.get("GRADER_SERVER") or "inprocess") if run_behavior else None,
+        # The rubric's pytest files are part of the rubric: editing one regrades.
+        "pytest_files": [_file_digest(c.path) for c in rubric.checks if c.kind == "pytest" and c.path],
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"<unreadable: {exc.strerror}>"

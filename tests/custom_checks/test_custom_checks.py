@@ -231,3 +231,19 @@ def test_tests_in_classes_keep_distinct_ids(tmp_path):
     """)
     assert statuses(result) == {"custom::TestSmall::test_size": "passed", "custom::TestEmpty::test_size": "passed"}
     assert sum(v["points"] for v in result["verdicts"].values()) == 10
+
+
+def test_editing_a_rubric_pytest_file_invalidates_batch_reports(tmp_path):
+    from grader.batch.entries import content_hash
+    from grader.scoring.rubric import load_rubric
+
+    (tmp_path / "checks").mkdir()
+    checks = tmp_path / "checks" / "test_x.py"
+    checks.write_text("def test_a(upload):\n    '''a'''\n")
+    (tmp_path / "rubric.toml").write_text(
+        'title = "t"\n[[checks]]\nid = "x"\nkind = "pytest"\npath = "checks/test_x.py"\npoints = 1\n')
+    sample = EXAMPLE / "samples" / "good"
+    before = content_hash(sample, load_rubric(str(tmp_path / "rubric.toml")), True)
+    checks.write_text("def test_a(upload):\n    '''a, edited'''\n")
+    after = content_hash(sample, load_rubric(str(tmp_path / "rubric.toml")), True)
+    assert before != after
