@@ -63,14 +63,24 @@ def own_nodes(root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNod
     Code in a nested function or lambda runs only when (and where) it is called: passed to
     ``run_in_threadpool`` it runs off the loop, so it is not the enclosing function's call.
     """
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, kind):
-            yield current
-        if current is not root and isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            continue
-        stack.extend(reversed(current.children))
+    collector = _OwnNodeCollector(root, kind)
+    root.visit(collector)
+    yield from collector.found
+
+
+class _OwnNodeCollector(cst.CSTVisitor):
+    # One visitor pass: much cheaper than walking ``node.children``, which libcst computes
+    # with a fresh visitor on every access.
+    def __init__(self, root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> None:
+        super().__init__()
+        self.root = root
+        self.kind = kind
+        self.found: list[Any] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, self.kind):
+            self.found.append(node)
+        return node is self.root or not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
 
 
 def awaited_calls(info: FunctionInfo) -> set[int]:
