@@ -53,7 +53,9 @@ class ClientFilenameInPath(Rule):
     f-string or a `+` concatenation that becomes such a path, directly or through a local
     variable, and also inside the background task when the filename is passed to it.
     `os.path.basename(...)`, `Path(...).name`, `secure_filename(...)` or a generated name
-    (`uuid4().hex`) in its place keep it quiet.
+    (`uuid4().hex`) in its place keep it quiet, and so does a function that checks the name
+    (`".." in file.filename`, `re.fullmatch(...)`) or the path's containment
+    (`is_relative_to`, `commonpath`) and rejects it, or that overwrites `file.filename`.
 
     ## Why is this bad?
     `filename` is whatever the client put in the multipart header. `../../app/main.py`,
