@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import hypothesmith
 import pytest
@@ -183,3 +184,21 @@ def test_large_module_under_the_limit_is_still_analysed() -> None:
     result = _lint(_BLOCKING + functions)
     assert result.errors == []
     assert _as001_lines(result) == [6]
+
+
+_SAMPLES = sorted((Path(__file__).resolve().parents[1] / "sample_submissions").glob("*/*.py"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(_SAMPLES), st.data())
+def test_engine_never_raises_on_mangled_upload_apps(sample: Path, data) -> None:
+    # Real upload apps with lines dropped or the file cut short: the shapes the rules look
+    # for (endpoints, add_task, uploads) in every state of disrepair.
+    lines = sample.read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = data.draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)), label="keep")
+    cut = data.draw(st.integers(min_value=0, max_value=sum(map(len, lines))), label="cut")
+    source = "".join(line for line, kept in zip(lines, keep) if kept)[:cut]
+    result = _lint(source)
+    _assert_clean_result(result)
+    for error in result.errors:
+        assert _LINE_AND_COLUMN.match(error) or error.startswith("main.py: "), error
