@@ -175,34 +175,45 @@ def in_add_task_args(module: ModuleAnalysis, node: cst.CSTNode) -> bool:
     return False
 
 
-def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
-    """For each ``add_task(fn, args...)`` whose task is found in the submission, ``fn``
-    analysed with the parameters that receive upload data seeded."""
-    for task in module.add_task_calls:
-        if task.func is None or task.function is None:
+@dataclass
+class TaskBinding:
+    """One ``add_task`` call resolved to the submission's task function, with which task
+    parameter receives which argument."""
+
+    caller: Flow
+    task_module: ModuleAnalysis
+    task: FunctionInfo
+    arguments: list[tuple[str, cst.Arg]]
+
+
+def task_bindings(module: ModuleAnalysis) -> Iterator[TaskBinding]:
+    """Every ``add_task(fn, ...)`` in the module whose ``fn`` is found in the submission."""
+    for call in module.add_task_calls:
+        if call.func is None or call.function is None:
             continue
-        resolved = resolve_callee(module, task.func, task.function)
+        resolved = resolve_callee(module, call.func, call.function)
         if resolved is None:
             continue
         task_module, task_info = resolved
-        caller = Flow(module, task.function)
         params = Flow(task_module, task_info).params()
-        seeds: dict[str, Kind] = {}
-        positional = [a for a in task.args if a.keyword is None and not a.star]
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        keywords = [a for a in call.args if a.keyword is not None]
         # ``functools.partial(save, x)``: partial's own arguments come first
-        if isinstance(task.func, cst.Call):
-            bound = [a for a in task.func.args[1:] if a.keyword is None and not a.star]
-            positional = bound + positional
-            keywords = [a for a in task.func.args if a.keyword is not None]
-        else:
-            keywords = []
+        if isinstance(call.func, cst.Call):
+            positional = [a for a in call.func.args[1:] if a.keyword is None and not a.star] + positional
+            keywords = [a for a in call.func.args if a.keyword is not None] + keywords
         pairs = [(params[i], arg) for i, arg in enumerate(positional) if i < len(params)]
-        pairs += [
-            (arg.keyword.value, arg)
-            for arg in [*keywords, *(a for a in task.args if a.keyword is not None)]
-            if arg.keyword is not None and arg.keyword.value in params
-        ]
-        for param, arg in pairs:
+        pairs += [(a.keyword.value, a) for a in keywords if a.keyword is not None and a.keyword.value in params]
+        yield TaskBinding(Flow(module, call.function), task_module, task_info, pairs)
+
+
+def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
+    """For each resolved ``add_task(fn, args...)``, ``fn`` analysed with the parameters that
+    receive upload data seeded."""
+    for binding in task_bindings(module):
+        caller = binding.caller
+        seeds: dict[str, Kind] = {}
+        for param, arg in binding.arguments:
             for kind in caller.kinds(arg.value):
                 # A path already built from the filename was reported where it was built;
                 # the task is followed only when it receives the bare filename.
@@ -210,7 +221,7 @@ def task_flows(module: ModuleAnalysis) -> Iterator[Flow]:
                     continue
                 seeds[param] = kind
         if seeds:
-            yield Flow(task_module, task_info, seeds, caller)
+            yield Flow(binding.task_module, binding.task, seeds, caller)
 
 
 def all_flows(module: ModuleAnalysis) -> Iterator[Flow]:

@@ -9,7 +9,7 @@ import libcst as cst
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
 from grader.static.rule import Example, Rule
-from grader.static.uploadflow import Flow, all_flows
+from grader.static.uploadflow import Flow, all_flows, task_bindings
 from grader.static.writes import disk_writes
 
 
@@ -103,6 +103,23 @@ async def upload(file: UploadFile):
 """,
             note="chunked reads; whole reads that are parsed or hashed, not written",
         ),
+        Example(
+            """
+import csv, io
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+def summarise(payload: bytes, out_path: str):
+    rows = list(csv.reader(io.StringIO(payload.decode())))
+    with open(out_path, "w") as f:
+        f.write(str(len(rows)))
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    tasks.add_task(summarise, await file.read(), "uploads/summary.txt")
+""",
+            note="the task parses the bytes and writes something else",
+        ),
     ]
     INVALID = [
         Example(
@@ -153,6 +170,27 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
             line=10,
             note="nested function closing over the upload, aiofiles",
         ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from .tasks import store
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    data = await file.read()
+    tasks.add_task(store, "uploads/a.bin", payload=data)
+""",
+            files={
+                "__init__.py": "",
+                "tasks.py": """def store(path, payload):
+    with open(path, "wb") as f:
+        f.write(payload)
+""",
+            },
+            line=8,
+            note="the bytes handed to a task in another module that writes them",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
@@ -161,3 +199,15 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
                 read = whole_read_of(flow, write.content)
                 if read is not None:
                     yield self.finding(flow.module, read)
+        # ``data = await file.read(); add_task(save, data)`` where ``save`` writes ``data``:
+        # reported at the read, in the endpoint, where the fix goes.
+        for binding in task_bindings(module):
+            written = {
+                w.content.value
+                for w in disk_writes(Flow(binding.task_module, binding.task))
+                if isinstance(w.content, cst.Name)
+            }
+            for param, arg in binding.arguments:
+                read = whole_read_of(binding.caller, arg.value)
+                if read is not None and param in written:
+                    yield self.finding(module, read)
