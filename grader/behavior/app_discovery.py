@@ -162,6 +162,28 @@ def _import(module_name: str, rel_file: str, root: Path) -> types.ModuleType:
         raise DiscoveryError(import_error_sentence(exc, rel_file, root)) from None
 
 
+def _import_candidate(path: Path, module_name: str, root: Path) -> tuple[types.ModuleType, str]:
+    """Import a module that creates an app; returns it and the name to show.
+
+    A project kept in a subfolder and run from there (``backend/main.py`` doing
+    ``from routers import x``, with ``backend/routers.py``) imports its siblings as top-level
+    modules: when that is why the import failed, retry with its folder on sys.path.
+    """
+    rel = path.relative_to(root).as_posix()
+    try:
+        return importlib.import_module(module_name), module_name
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        folder = path.parent
+        sibling = bool(top) and ((folder / f"{top}.py").is_file() or (folder / top).is_dir())
+        if folder == root or not sibling or not path.stem.isidentifier():
+            raise DiscoveryError(import_error_sentence(exc, rel, root)) from None
+        sys.path.insert(1, str(folder))
+        return _import(path.stem, rel, root), path.stem
+    except BaseException as exc:  # student code: SystemExit at import is an error too
+        raise DiscoveryError(import_error_sentence(exc, rel, root)) from None
+
+
 # ---------------------------------------------------------------- upload routes
 def _is_upload_type(annotation: Any) -> tuple[bool, bool]:
     """(is an upload, is a list of uploads) for a parameter annotation."""
@@ -304,7 +326,7 @@ def discover_app(
             notes.append(f"{rel} was not imported: its path is not a valid Python module name.")
             continue
         try:
-            module = _import(module_name, rel, root)
+            module, module_name = _import_candidate(path, module_name, root)
         except DiscoveryError as exc:
             failures.append(str(exc))
             continue

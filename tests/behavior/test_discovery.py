@@ -54,6 +54,18 @@ def test_work_dir_that_is_itself_a_package_with_relative_imports() -> None:
     assert (result["run"]["route"], result["run"]["field"]) == ("POST /v1/up", "upload")
 
 
+def test_project_in_a_subfolder_importing_its_siblings() -> None:
+    files = {
+        "backend/routes.py": "from fastapi import APIRouter, UploadFile\nrouter = APIRouter()\n"
+                             "@router.post('/upload')\nasync def up(file: UploadFile):\n    return {}\n",
+        "backend/main.py": "from fastapi import FastAPI\nfrom routes import router\napp = FastAPI()\n"
+                           "app.include_router(router)\n",
+    }
+    result = _loads(files)
+    assert statuses(result)["app-loads"] == "passed", result
+    assert result["run"]["app"] == "main:app"
+
+
 def test_bytes_file_parameter_and_path_parameter() -> None:
     files = {"main.py": "from fastapi import FastAPI, File\napp = FastAPI()\n"
                         "@app.post('/users/{user_id}/files')\nasync def up(user_id: int, data: bytes = File()):\n"
