@@ -139,7 +139,7 @@ def rules(fmt: str) -> None:
         click.echo(rules_table(), nl=False)
     else:
         for r in items:
-            click.echo(f"{r.code}  {r.severity.value:<7}  {r.name:<36}  {r.message.split(':')[0]}")
+            click.echo(f"{r.code:<7} {r.severity.value:<7}  {r.name:<36}  {r.message.split(':')[0]}")
 
 
 from grader.commands.dashboard import dashboard as _dashboard_command  # noqa: E402
