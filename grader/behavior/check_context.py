@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.behavior.app_discovery import FoundApp
-from grader.behavior.asgi_driver import AsgiDriver, Exchange
+from grader.behavior.asgi_driver import SMALL_FILE, AsgiDriver, Exchange
 from grader.behavior.catalog import CHECKS
 from grader.behavior.outcome import Verdict
 from grader.behavior.payloads import Payload
@@ -76,7 +76,8 @@ class CheckContext:
             probe_sizes=sizes if probe else None,
             file_parts=(field, payload.filename, payload.content_type, payload.parts) if streamed else None,
         )
-        return UploadRun(payload, exchange, before, self.area.snapshot(sizes))
+        after = self.area.snapshot(sizes, hash_small=SMALL_FILE if probe else 0)
+        return UploadRun(payload, exchange, before, after)
 
     def sent(self, payload: Payload) -> str:
         return f"{self.route_text()}, multipart field `{self.found.route.field}`: {payload.describe()}"

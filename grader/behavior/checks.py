@@ -15,7 +15,7 @@ from grader.behavior.check_context import CheckContext, UploadRun, check, is_2xx
 from grader.behavior.diagnosis import explain_mismatch
 from grader.behavior.outcome import Verdict
 from grader.behavior.payloads import binary_payload
-from grader.behavior.workarea import copies_of, new_files
+from grader.behavior.workarea import FileState, copies_of, new_files
 
 LOOP_STALL_LIMIT_S = 0.25
 
@@ -93,7 +93,12 @@ async def response_before_processing(ctx: CheckContext) -> Verdict:
     # exact copy of the upload, or the file a task was given to process.
     saved = set(copies_of(at_response, run.payload.sha256))
     saved |= {ctx.area.relative(path) for event in exchange.tasks.events for path in event.inputs}
-    derived = [path for path in new_files(run.before, at_response) if path not in saved]
+    # A file the tasks later change or remove (a "status: pending" record) is bookkeeping
+    # the task finishes, not output the endpoint already produced.
+    derived = [
+        path for path in new_files(run.before, at_response)
+        if path not in saved and _unchanged(at_response[path], run.after.get(path))
+    ]
     first_start = min(e.started for e in exchange.tasks.events)
     held_back = exchange.response_done is None or exchange.response_done > first_start
     ok = not derived and not held_back
@@ -206,6 +211,12 @@ async def loop_responsive(ctx: CheckContext) -> Verdict:
         fix=("In `async def` code, use `await asyncio.sleep()` instead of `time.sleep()`, or declare the "
              "task/endpoint with plain `def` so Starlette runs it in a worker thread."),
         timeline=exchange.timeline(),
+    )
+
+
+def _unchanged(at_response: FileState, after: FileState | None) -> bool:
+    return after is not None and (after.size, after.mtime_ns, after.sha256) == (
+        at_response.size, at_response.mtime_ns, at_response.sha256
     )
 
 

@@ -43,11 +43,10 @@ class WorkArea:
         except ValueError:
             return str(resolved)
 
-    def _hash_file(self, path: str, stat: os.stat_result) -> str | None:
+    def _hash_file(self, path: str, stat: os.stat_result, cached: bool = True) -> str | None:
         key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        cached = self._hash_cache.get(key)
-        if cached is not None:
-            return cached
+        if cached and key in self._hash_cache:
+            return self._hash_cache[key]
         digest = hashlib.sha256()
         try:
             with open(path, "rb") as handle:
@@ -56,11 +55,17 @@ class WorkArea:
         except OSError:
             return None
         value = digest.hexdigest()
-        self._hash_cache[key] = value
+        if cached:
+            self._hash_cache[key] = value
         return value
 
-    def snapshot(self, hash_sizes: frozenset[int] | set[int] = frozenset()) -> dict[str, FileState]:
-        """Every regular file under the root (symlinks not followed): path -> state."""
+    def snapshot(self, hash_sizes: frozenset[int] | set[int] = frozenset(), hash_small: int = 0) -> dict[str, FileState]:
+        """Every regular file under the root (symlinks not followed): path -> state.
+
+        Files whose size is in ``hash_sizes`` are hashed (cached); files smaller than
+        ``hash_small`` bytes are hashed afresh, since a rewrite within one coarse
+        timestamp tick keeps size and mtime.
+        """
         found: dict[str, FileState] = {}
         root = str(self.root)
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -75,7 +80,12 @@ class WorkArea:
                     continue
                 if not os.path.isfile(full) or os.path.islink(full):
                     continue
-                digest = self._hash_file(full, stat) if stat.st_size in hash_sizes else None
+                if stat.st_size in hash_sizes:
+                    digest = self._hash_file(full, stat)
+                elif stat.st_size < hash_small:
+                    digest = self._hash_file(full, stat, cached=False)
+                else:
+                    digest = None
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
                 found[rel] = FileState(stat.st_size, stat.st_mtime_ns, digest)
         return found

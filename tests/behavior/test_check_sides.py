@@ -101,3 +101,19 @@ def test_path_escape_names_the_escaped_files_and_cleans_them_up() -> None:
     assert "escape-" in measured
     escaped = [part.strip() for part in measured.split("files written outside it:")[1].split(",")]
     assert escaped and all(not os.path.exists(path) for path in escaped)
+
+
+def test_status_record_the_task_updates_is_not_processed_output() -> None:
+    body = (
+        "    data = await file.read()\n" + SAVE
+        + "    status = saved.with_suffix('.status')\n"
+        + "    status.write_text('pending')\n"
+        + "    background_tasks.add_task(finish, saved)\n    return {'ok': True}\n"
+    )
+    files = _app(body)
+    files["main.py"] = files["main.py"].replace(
+        "@app.post", "def finish(path: Path) -> None:\n"
+        "    process_file(path)\n"
+        "    path.with_suffix('.status').write_text('done, ' + str(path.stat().st_size) + ' bytes')\n\n@app.post", 1)
+    states = statuses(run_on_files(files))
+    assert states["response-before-processing"] == "passed"
