@@ -106,6 +106,10 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         nonce = job["nonce"]
 
         def send(kind: str, **payload: Any) -> None:
+            if kind != "phase":
+                # The parent kills the tree as soon as a final message arrives: what the
+                # app printed must be in the pipe before that.
+                _flush_std()
             write_message(result_fd, {"nonce": nonce, "t": kind, **payload})
 
         protections = ["separate-process", "new-session", "result-pipe"]
@@ -165,13 +169,18 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         except BaseException:  # noqa: BLE001
             pass
     finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BaseException:  # noqa: BLE001
-            pass
+        _flush_std()
         # Non-daemon threads, atexit hooks and finalizers of the student never run.
         os._exit(code)
+
+
+def _flush_std() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BaseException:  # noqa: BLE001 - the student may have replaced or closed them
+            pass
 
 
 def _accepts_progress(fn: Callable[..., Any]) -> bool:

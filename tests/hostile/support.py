@@ -55,16 +55,18 @@ def marker_files() -> set[str]:
 
 
 def sandbox_processes(grader_temp: Path) -> list[str]:
-    """Processes a run could have left: descendants of this test other than the fork
-    server, the server's children, processes of a sandbox uid, or in the temp dir."""
+    """Processes a run could have left: anything under a fork server of ours, a fork
+    server other than the shared one (fresh mode), a process of this grader's sandbox
+    uids, or a process whose cwd is in the grader's temp dir."""
     server_pid = launcher._shared.pid if launcher._shared is not None else None
-    me = psutil.Process()
     left = []
-    for proc in me.children(recursive=True):
-        if proc.pid == server_pid:
-            continue
+    for proc in psutil.Process().children(recursive=True):
         try:
-            left.append(f"{proc.pid} {proc.name()} {proc.status()}")
+            if "grader.behavior.forkserver" not in " ".join(proc.cmdline()):
+                continue
+            if proc.pid != server_pid:
+                left.append(f"{proc.pid} stray fork server")
+            left.extend(f"{c.pid} {c.name()} {c.status()}" for c in proc.children(recursive=True))
         except psutil.Error:
             continue
     for proc in psutil.process_iter(["pid", "uids", "name"]):
