@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-HEAD_BYTES = 16 * 1024
-TAIL_BYTES = 16 * 1024  # two streams x (head + tail) = 64 KiB at most in the report
+HEAD_BYTES = 16_000
+TAIL_BYTES = 16_000  # two streams x (head + tail) + cut notes stay under 64 KiB in the report
 
 
 class HeadTailBuffer:

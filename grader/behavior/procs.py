@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from dataclasses import dataclass
 
 PROC = "/proc"
@@ -83,10 +82,6 @@ def descendants(root: int, table: list[ProcInfo] | None = None) -> list[ProcInfo
     return found
 
 
-def processes_of_uid(uid: int) -> list[ProcInfo]:
-    return [p for p in all_processes(with_uid=True) if p.uid == uid]
-
-
 def count_tasks(infos: list[ProcInfo]) -> int:
     """Processes and threads of these processes (what RLIMIT_NPROC counts on Linux)."""
     total = 0
@@ -120,23 +115,3 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
         pass
-
-
-def is_zombie(pid: int) -> bool:
-    try:
-        with open(f"{PROC}/{pid}/stat", "rb") as handle:
-            raw = handle.read().decode("ascii", "replace")
-    except OSError:
-        return True
-    rest = raw[raw.rfind(")") + 2 :].split()
-    return bool(rest) and rest[0] in ("Z", "X")
-
-
-def wait_gone(infos: list[ProcInfo], timeout: float = 2.0) -> list[ProcInfo]:
-    """Wait until none of ``infos`` runs (zombies count as gone); return the survivors."""
-    deadline = time.monotonic() + timeout
-    alive = [p for p in infos if still_same(p) and not is_zombie(p.pid)]
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.01)
-        alive = [p for p in alive if still_same(p) and not is_zombie(p.pid)]
-    return alive

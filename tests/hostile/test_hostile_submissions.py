@@ -100,7 +100,7 @@ def test_output_flood_is_cut_to_head_and_tail(grader_temp):
     output = graded.report["run"]["output"]
     assert output["stdout"]["bytes"] >= 45_000_000
     assert output["stdout"]["truncated"] and output["stderr"]["truncated"]
-    assert len(output["stdout"]["text"]) + len(output["stderr"]["text"]) <= 64 * 1024 + 200
+    assert len(output["stdout"]["text"]) + len(output["stderr"]["text"]) <= 64 * 1024
     assert "HOSTILE-FLOOD" in output["stdout"]["text"]
     assert len(json.dumps(graded.report)) < 256 * 1024
     # The flood does not change the grade: the app itself is fine.
