@@ -5,7 +5,10 @@ grader process (thread-safe: each job gets its own socket; only the hand-over ho
 lock). ``preload=False`` is the fresh-interpreter fallback: a new server per job, which
 imports everything in the child. Both run the very same child code (``worker.run_job``).
 
-Choose with ``GRADER_SANDBOX=forkserver|fresh`` or ``set_mode``; default forkserver.
+Choose with ``GRADER_SANDBOX=forkserver|fresh|auto`` or ``set_mode``. The default,
+``auto``, runs a process's first submission in a fresh interpreter (a single ``grader
+grade`` would only pay for the server's preload and warm-up) and every later one through
+the warm fork server. The verdicts are the same either way.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from grader.errors import GraderError
 
 READY_TIMEOUT_S = 60.0
-MODES = ("forkserver", "fresh")
+MODES = ("forkserver", "fresh", "auto")
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
@@ -193,9 +196,23 @@ def set_mode(mode: str | None) -> None:
     _mode = mode
 
 
+_first_run_taken = False
+_first_run_lock = threading.Lock()
+
+
 def current_mode() -> str:
-    mode = _mode or os.environ.get("GRADER_SANDBOX", "forkserver")
-    return mode if mode in MODES else "forkserver"
+    """The mode the next run uses (``auto`` resolved: see the module docstring)."""
+    global _first_run_taken
+    mode = _mode or os.environ.get("GRADER_SANDBOX", "auto")
+    if mode not in MODES:
+        mode = "auto"
+    if mode != "auto":
+        return mode
+    with _first_run_lock:
+        if _first_run_taken or _shared is not None:
+            return "forkserver"
+        _first_run_taken = True
+        return "fresh"
 
 
 def shared_server() -> ForkServer:
@@ -209,10 +226,10 @@ def shared_server() -> ForkServer:
 
 def _forget_in_child() -> None:
     """A forked copy of the grader must not share our server: it starts its own."""
-    global _shared, _shared_lock
+    global _shared, _shared_lock, _first_run_lock
     if _shared is not None and _shared._ctrl is not None:
         _shared._ctrl.close()
-    _shared, _shared_lock = None, threading.Lock()
+    _shared, _shared_lock, _first_run_lock = None, threading.Lock(), threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -140,7 +140,7 @@ class Sandbox:
         # exercise the unprivileged path: process count enforced by the server's sweep).
         self.drop_privileges = drop_privileges
         self.harness = harness
-        self.mode = mode or launcher.current_mode()
+        self.mode = launcher.current_mode() if mode in (None, "auto") else mode
         self.tmp = Path(tempfile.mkdtemp(prefix="grader-run-"))
         self.sandbox_dir = self.tmp / "sandbox"
         self.work = self.sandbox_dir / "work"

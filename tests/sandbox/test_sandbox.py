@@ -158,6 +158,8 @@ def test_concurrent_runs_share_the_fork_server_safely():
 def test_env_choice_of_mode(monkeypatch):
     monkeypatch.setenv("GRADER_SANDBOX", "fresh")
     assert launcher.current_mode() == "fresh"
+    monkeypatch.setenv("GRADER_SANDBOX", "forkserver")
+    assert launcher.current_mode() == "forkserver"
     launcher.set_mode("forkserver")
     try:
         assert launcher.current_mode() == "forkserver"
@@ -210,3 +212,13 @@ def test_a_forked_grader_starts_its_own_fork_server():
     child_server, ok = os.read(read_end, 100).decode().split()
     assert ok == "True" and int(child_server) != parent_server
     assert run_app("good")[0].result is not None  # ours still works
+
+
+def test_auto_mode_runs_the_first_submission_fresh_and_the_rest_forked(monkeypatch):
+    monkeypatch.delenv("GRADER_SANDBOX", raising=False)
+    launcher.shutdown()
+    monkeypatch.setattr(launcher, "_first_run_taken", False)
+    first, _ = run_app("good")
+    second, _ = run_app("good")
+    assert (first.mode, second.mode) == ("fresh", "forkserver")
+    assert first.result["verdicts"] == second.result["verdicts"]
