@@ -10,6 +10,10 @@ Settings (all optional): ``nonce`` (hex; makes every payload unique, echoed back
 ``path``, ``field`` (rubric pins), ``sandbox_root`` (folder watched for files escaping
 the work area, default the work dir's parent), ``exchange_timeout`` (seconds one upload
 and its tasks may take), ``checks`` (ids to run; default all).
+
+``on_progress(phase)``, optional, is told "import", "startup" and "harness" (the
+sandbox's phase names) so a run killed by the wall-clock limit can say where it was.
+A forking parent should call :func:`grader.behavior.warmup.warm_up` before it forks.
 """
 
 from __future__ import annotations
