@@ -116,7 +116,7 @@ _SPECS = [
         "unicode-filename-handled",
         "A Unicode filename is accepted and saved intact",
         "An upload named 'résumé 東京.txt' gets a 2xx and is saved byte for byte.",
-        ("upload-accepted",),
+        ("saved-file-intact",),
     ),
 ]
 

@@ -176,7 +176,7 @@ async def empty_upload_handled(ctx: CheckContext) -> Verdict:
     )
 
 
-@check("unicode-filename-handled", requires=("upload-accepted",))
+@check("unicode-filename-handled", requires=("saved-file-intact",))
 async def unicode_filename_handled(ctx: CheckContext) -> Verdict:
     """An upload named 'résumé 東京.txt' gets a 2xx and is saved byte for byte."""
     run = await ctx.upload("unicode", unicode_payload(ctx.nonce))

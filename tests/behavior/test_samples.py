@@ -8,12 +8,18 @@ import pytest
 from grader.behavior.catalog import CHECKS
 from tests.behavior.harness_runner import run_sample, statuses
 
-DEPENDS_ON_SAVED = {"saved-before-response", "large-upload-intact", "concurrent-uploads-intact", "filename-contained"}
+DEPENDS_ON_SAVED = {
+    "saved-before-response",
+    "large-upload-intact",
+    "concurrent-uploads-intact",
+    "filename-contained",
+    "unicode-filename-handled",
+}
 
 # sample -> (failed checks, skipped checks); every other check passes.
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "seed_q3": ({"saved-before-response"}, set()),
-    "seed_q4": ({"task-completes", "saved-file-intact", "unicode-filename-handled"}, DEPENDS_ON_SAVED),
+    "seed_q4": ({"task-completes", "saved-file-intact"}, DEPENDS_ON_SAVED),
     "seed_q5": (set(), set()),
     "beh_inline_processing": ({"response-before-processing"}, set()),
     "beh_task_raises": ({"task-completes"}, set()),
