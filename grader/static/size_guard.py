@@ -4,7 +4,7 @@ libcst's scope and qualified-name metadata cost about a millisecond per small fu
 grow faster than linearly: measured on this machine, 1,500 small functions (25,500 syntax
 nodes) take 8.5 s to lint, 2,500 (42,500 nodes) 14 s to parse, and a 5 MB module of
 120,000 functions took 725 s. A real submission has a few hundred nodes (the bundled
-samples: 25 to 270), so the limit below is about 100 times that and costs at most ~10 s. Size in bytes is not the measure: a 5 MB string literal or comment
+samples: 25 to 270), so the limit below is about 50 times that and costs at most ~5 s. Size in bytes is not the measure: a 5 MB string literal or comment
 is a handful of nodes and lints in a fraction of a second.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import warnings
 
-MAX_SYNTAX_NODES = 30_000
+MAX_SYNTAX_NODES = 15_000
 
 
 class SourceTooLarge(ValueError):
