@@ -27,8 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.behavior import harness  # noqa: E402  (imported before forking, like the sandbox)
-from grader.behavior.warmup import warm_up  # noqa: E402
+from grader.behavior.harness import run as harness  # noqa: E402  (imported before forking, like the sandbox)
+from grader.behavior.harness.warmup import warm_up  # noqa: E402
 
 SAMPLES = ("seed_q3", "seed_q5", "beh_inline_processing", "beh_blocking_task", "beh_fixed_name", "good_sync_def")
 TIMING_CHECKS = [

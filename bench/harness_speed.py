@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.behavior import harness  # noqa: E402
-from grader.behavior.warmup import warm_up  # noqa: E402
+from grader.behavior.harness import run as harness  # noqa: E402
+from grader.behavior.harness.warmup import warm_up  # noqa: E402
 
 
 def _children_cpu() -> float:

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.behavior import launcher  # noqa: E402
+from grader.behavior.sandbox import launcher  # noqa: E402
 from grader.behavior.runner import interpret  # noqa: E402
-from grader.behavior.sandbox import DEFAULT_HARNESS, Sandbox, SandboxLimits  # noqa: E402
+from grader.behavior.sandbox.supervisor import DEFAULT_HARNESS, Sandbox, SandboxLimits  # noqa: E402
 
 SUBMISSION = ROOT / "sample_submissions" / "seed_q5"
 NOOP = f"{ROOT / 'bench' / 'noop_harness.py'}:run_harness"

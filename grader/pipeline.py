@@ -39,7 +39,7 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         reason = "Behavior checks were not run: there is no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
         if behavior_server(server) == "uvicorn":
-            from grader.behavior.server_runner import run_behavior_server as run
+            from grader.behavior.server.runner import run_behavior_server as run
         else:
             from grader.behavior.runner import run_behavior as run
 

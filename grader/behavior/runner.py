@@ -14,11 +14,11 @@ import signal
 import sys
 from typing import Any
 
-from grader.behavior import verify
+from grader.behavior.sandbox import verify
 from grader.behavior.catalog import CHECKS
-from grader.behavior.custom_spec import pytest_files
+from grader.behavior.custom.spec import pytest_files
 from grader.behavior.outcome import BehaviorOutcome, Verdict
-from grader.behavior.sandbox import DEFAULT_HARNESS, Sandbox, SandboxLimits, SandboxResult
+from grader.behavior.sandbox.supervisor import DEFAULT_HARNESS, Sandbox, SandboxLimits, SandboxResult
 from grader.discovery import Submission
 from grader.scoring.rubric import Rubric
 
@@ -69,7 +69,7 @@ def settings_for(rubric: Rubric, nonce: str) -> dict[str, Any]:
         "field": behavior.field,
         "nonce": nonce,
         "checks": [c.id for c in rubric.checks if c.id in CHECKS],
-        "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom_spec)
+        "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom.spec)
     }
 
 
@@ -85,7 +85,7 @@ def _harness_available(harness: str) -> bool:
 
 def _new_nonce() -> str:
     try:
-        from grader.behavior.payloads import new_nonce
+        from grader.behavior.harness.payloads import new_nonce
     except ImportError:
         return os.urandom(6).hex()
     return new_nonce()

@@ -25,7 +25,7 @@ def run_on_folder(source: Path, settings: dict[str, Any] | None = None, timeout:
         shutil.copytree(source, work)
         out = Path(tmp) / "result.json"
         proc = subprocess.run(
-            [sys.executable, "-m", "grader.behavior.harness", str(work), str(out), json.dumps(settings or {})],
+            [sys.executable, "-m", "grader.behavior.harness.run", str(work), str(out), json.dumps(settings or {})],
             capture_output=True, text=True, timeout=timeout, cwd=tmp,
         )
         if not out.exists():

@@ -15,8 +15,8 @@ from pathlib import Path
 
 
 def main(app_dir: str, test_file: str, points: str) -> None:
-    from grader.behavior.app_discovery import discover_app
-    from grader.behavior.custom_checks import run_custom_checks
+    from grader.behavior.harness.app_discovery import discover_app
+    from grader.behavior.custom.runner import run_custom_checks
 
     work = Path(tempfile.mkdtemp(prefix="custom-child-")) / "app"
     shutil.copytree(app_dir, work)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.behavior.custom_checks import split_points
+from grader.behavior.custom.runner import split_points
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "rubrics" / "examples" / "uppercase"

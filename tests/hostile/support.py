@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import psutil
 
-from grader.behavior import launcher
-from grader.behavior import sandbox
+from grader.behavior.sandbox import launcher
+from grader.behavior.sandbox import supervisor as sandbox
 from grader.pipeline import grade_path
 from grader.scoring.rubric import Rubric, load_rubric
 
@@ -62,7 +62,7 @@ def sandbox_processes(grader_temp: Path) -> list[str]:
     left = []
     for proc in psutil.Process().children(recursive=True):
         try:
-            if "grader.behavior.forkserver" not in " ".join(proc.cmdline()):
+            if "grader.behavior.sandbox.forkserver" not in " ".join(proc.cmdline()):
                 continue
             if proc.pid != server_pid:
                 left.append(f"{proc.pid} stray fork server")

@@ -1,4 +1,4 @@
-"""A small stand-in for the real harness (grader.behavior.harness), used to test the
+"""A small stand-in for the real harness (grader.behavior.harness.run), used to test the
 process side on its own: imports ``main``, finds a FastAPI app, posts one upload through
 ASGI, runs its tasks, and reports the saved file it finds with its hash."""
 
@@ -12,7 +12,7 @@ PAYLOAD = b"standin\x00\r\n\xff\xfe payload"
 
 
 def run_harness(workdir: str, settings: dict) -> dict:
-    from grader.behavior.progress import report_phase
+    from grader.behavior.sandbox.progress import report_phase
 
     report_phase("import")
     before = _files(workdir)

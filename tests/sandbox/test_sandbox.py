@@ -11,11 +11,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.behavior import launcher
-from grader.behavior.channel import MAX_MESSAGE_BYTES, MessageReader, encode_message
-from grader.behavior.output import HEAD_BYTES, TAIL_BYTES, HeadTailBuffer
+from grader.behavior.sandbox import launcher
+from grader.behavior.sandbox.channel import MAX_MESSAGE_BYTES, MessageReader, encode_message
+from grader.behavior.sandbox.output import HEAD_BYTES, TAIL_BYTES, HeadTailBuffer
 from grader.behavior.runner import interpret, timeout_sentence
-from grader.behavior.sandbox import Sandbox, SandboxLimits
+from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits
 
 HERE = Path(__file__).resolve().parent
 STANDIN = f"{HERE / 'standin_harness.py'}:run_harness"

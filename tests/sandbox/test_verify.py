@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.behavior import payloads
+from grader.behavior.harness import payloads
 from grader.behavior.outcome import Verdict
-from grader.behavior.verify import claimed_nonce, recheck_disk
+from grader.behavior.sandbox.verify import claimed_nonce, recheck_disk
 
 NONCE = "0123456789ab"
 

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.behavior.runner import run_behavior
-from grader.behavior.server_probe import GraderProbe
-from grader.behavior.server_runner import run_behavior_server
-from grader.behavior.workarea import WorkArea
+from grader.behavior.server.probe import GraderProbe
+from grader.behavior.server.runner import run_behavior_server
+from grader.behavior.harness.workarea import WorkArea
 from grader.cli import main
 from grader.discovery import load_submission
 from grader.scoring.rubric import load_rubric

@@ -1,12 +1,12 @@
 """Custom checks: the background processing writes the upper-cased text of the upload.
 
-Fixtures come from the grader (grader.behavior.pytest_plugin): ``upload`` sends a file
+Fixtures come from the grader (grader.behavior.custom.pytest_plugin): ``upload`` sends a file
 to the student's upload route and returns what happened (status, JSON body, timings,
 background tasks and their errors, files on disk at response time and after the tasks).
 Each test's docstring is the feedback the student reads; ``@pytest.mark.points`` its
 weight. Try it against a reference solution:
 
-    pytest -p grader.behavior.pytest_plugin --submission samples/good checks/test_uppercase.py
+    pytest -p grader.behavior.custom.pytest_plugin --submission samples/good checks/test_uppercase.py
 """
 
 import pytest

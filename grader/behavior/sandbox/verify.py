@@ -21,7 +21,7 @@ MAX_FILES = 20_000
 
 def _payload_makers() -> dict[str, Callable[[str], list[bytes]]]:
     try:
-        from grader.behavior import payloads
+        from grader.behavior.harness import payloads
     except ImportError:
         return {}
     return {
@@ -35,7 +35,7 @@ def _payload_makers() -> dict[str, Callable[[str], list[bytes]]]:
 def _all_payloads(nonce: str) -> list[bytes]:
     """Every non-empty upload of this run: a copy of any of them proves saving happened."""
     try:
-        from grader.behavior import payloads
+        from grader.behavior.harness import payloads
     except ImportError:
         return []
     found = [payloads.binary_payload(nonce), payloads.large_payload(nonce), payloads.unicode_payload(nonce)]

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from grader.behavior import task_recorder
-from grader.behavior.loop_monitor import LoopMonitor
-from grader.behavior.task_recorder import TaskLog, describe_exception
-from grader.behavior.workarea import FileState, WorkArea
+from grader.behavior.harness import task_recorder
+from grader.behavior.harness.loop_monitor import LoopMonitor
+from grader.behavior.harness.task_recorder import TaskLog, describe_exception
+from grader.behavior.harness.workarea import FileState, WorkArea
 
 EXCHANGE_HEADER = b"x-grader-exchange"
 PROBE_HEADER = b"x-grader-probe"

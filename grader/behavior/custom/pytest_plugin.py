@@ -12,7 +12,7 @@ def test_processed_file_is_upper_cased(upload):
 ```
 
 Fixtures: ``student_app`` (the discovered FastAPI app), ``upload`` (send a file, get an
-:class:`~grader.behavior.custom_session.UploadResult`), ``workdir`` (the app's work
+:class:`~grader.behavior.custom.session.UploadResult`), ``workdir`` (the app's work
 area, a :class:`pathlib.Path`) and ``client`` (``client.get("/status")`` for other routes,
 returns an ``httpx.Response``). ``@pytest.mark.points(N)`` gives a test its points; its
 docstring is the feedback the student reads.
@@ -20,7 +20,7 @@ docstring is the feedback the student reads.
 The grader loads this plugin itself inside the sandbox. To develop a check against a
 reference solution on your own machine (this imports and runs that code, unsandboxed)::
 
-    pytest -p grader.behavior.pytest_plugin --submission path/to/solution checks/test_upper.py
+    pytest -p grader.behavior.custom.pytest_plugin --submission path/to/solution checks/test_upper.py
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from typing import Any
 
 import pytest
 
-from grader.behavior.custom_session import AppSession, Client, StudentAppError
-from grader.behavior.upload_result import UploadResult
+from grader.behavior.custom.session import AppSession, Client, StudentAppError
+from grader.behavior.custom.upload_result import UploadResult
 
-# Set by the grader (grader.behavior.custom_checks) before it runs the instructor's file.
+# Set by the grader (grader.behavior.custom.runner) before it runs the instructor's file.
 _active: AppSession | None = None
 
 
@@ -69,7 +69,7 @@ def grader_session(request: pytest.FixtureRequest) -> Iterator[AppSession]:
 
 
 def _standalone_session(folder: Path) -> Iterator[AppSession]:
-    from grader.behavior.app_discovery import DiscoveryError, discover_app
+    from grader.behavior.harness.app_discovery import DiscoveryError, discover_app
 
     copy = Path(tempfile.mkdtemp(prefix="grader-checks-")) / "app"
     shutil.copytree(folder, copy)

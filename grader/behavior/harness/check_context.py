@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.behavior.app_discovery import FoundApp
-from grader.behavior.asgi_driver import SMALL_FILE, AsgiDriver, Exchange
+from grader.behavior.harness.app_discovery import FoundApp
+from grader.behavior.harness.asgi_driver import SMALL_FILE, AsgiDriver, Exchange
 from grader.behavior.catalog import CHECKS
 from grader.behavior.outcome import Verdict
-from grader.behavior.payloads import Payload
-from grader.behavior.workarea import FileState, WorkArea
+from grader.behavior.harness.payloads import Payload
+from grader.behavior.harness.workarea import FileState, WorkArea
 
 # Below this many seconds left, a check is not started (reported, not guessed).
 MIN_BUDGET_S = 0.5

@@ -1,6 +1,6 @@
 """What one custom-check upload did: the response, its background tasks, the files on disk.
 
-The object an instructor's ``upload(...)`` call returns (grader.behavior.pytest_plugin).
+The object an instructor's ``upload(...)`` call returns (grader.behavior.custom.pytest_plugin).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.behavior.workarea import FileState
+from grader.behavior.harness.workarea import FileState
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The fork server: a warm process that forks one sandboxed child per submission.
 
 Started once per grader process (``launcher.ForkServer``) as ``python -m
-grader.behavior.forkserver CTRL_FD [--preload]``. With ``--preload`` it imports
+grader.behavior.sandbox.forkserver CTRL_FD [--preload]``. With ``--preload`` it imports
 fastapi, starlette, httpx, python-multipart and the harness, runs one warm-up, then
 ``gc.freeze()``: a fork then costs milliseconds instead of a fresh interpreter's
 imports. Without it (the fresh-interpreter fallback) the child imports everything itself.
@@ -33,8 +33,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.behavior import limits, procs
+from grader.behavior.sandbox import limits
 
+
+from grader.behavior.sandbox import procs
 SWEEP_SECONDS = 0.05
 MAX_PACKET = 1 << 20
 
@@ -117,7 +119,7 @@ class Server:
             signal.set_wakeup_fd(-1)
             for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
                 signal.signal(signum, signal.SIG_DFL)
-            from grader.behavior.worker import run_job
+            from grader.behavior.sandbox.worker import run_job
 
             run_job(request, named)
             os._exit(70)
@@ -268,14 +270,14 @@ def _warm_up_custom_checks() -> None:
     privileges may no longer read; optional: pytest is a test extra. The real-server
     mode's harness (uvicorn) is loaded here too."""
     try:
-        import grader.behavior.server_harness  # noqa: F401
+        import grader.behavior.server.harness  # noqa: F401
         import uvicorn.lifespan.on  # noqa: F401
         import uvicorn.loops.asyncio  # noqa: F401
         import uvicorn.protocols.http.h11_impl  # noqa: F401
     except ImportError:
         pass
     try:
-        from grader.behavior.custom_checks import warm_up
+        from grader.behavior.custom.runner import warm_up
     except ImportError:
         return
     try:
@@ -292,11 +294,11 @@ def _preload() -> dict[str, Any]:
     import multipart  # noqa: F401
     import starlette.background  # noqa: F401
 
-    import grader.behavior.worker  # noqa: F401
+    import grader.behavior.sandbox.worker  # noqa: F401
 
     harness_loaded = False
     try:
-        import grader.behavior.harness as harness
+        import grader.behavior.harness.run as harness
 
         harness_loaded = True
         warm_up = getattr(harness, "warm_up", None)
@@ -304,7 +306,7 @@ def _preload() -> dict[str, Any]:
             warm_up()
     except ImportError:
         pass
-    from grader.behavior.warmup import warm_up as builtin_warm_up
+    from grader.behavior.harness.warmup import warm_up as builtin_warm_up
 
     builtin_warm_up()
     _warm_up_custom_checks()

@@ -11,9 +11,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from grader.behavior.check_context import CheckContext, UploadRun, check, is_2xx, is_4xx, verdict
+from grader.behavior.harness.check_context import CheckContext, UploadRun, check, is_2xx, is_4xx, verdict
 from grader.behavior.outcome import Verdict
-from grader.behavior.payloads import (
+from grader.behavior.harness.payloads import (
     CONCURRENT_UPLOADS,
     concurrent_payloads,
     empty_payload,
@@ -21,7 +21,7 @@ from grader.behavior.payloads import (
     large_payload,
     unicode_payload,
 )
-from grader.behavior.workarea import copies_of, new_files
+from grader.behavior.harness.workarea import copies_of, new_files
 
 _BINARY_FIX = ("Write the bytes you read (`await file.read()`, or `shutil.copyfileobj(file.file, out)`) "
                "to a file opened with \"wb\".")

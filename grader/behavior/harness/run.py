@@ -13,7 +13,7 @@ and its tasks may take), ``checks`` (ids to run; default all).
 
 ``on_progress(phase)``, optional, is told "import", "startup" and "harness" (the
 sandbox's phase names) so a run killed by the wall-clock limit can say where it was.
-A forking parent should call :func:`grader.behavior.warmup.warm_up` before it forks.
+A forking parent should call :func:`grader.behavior.harness.warmup.warm_up` before it forks.
 """
 
 from __future__ import annotations
@@ -32,17 +32,17 @@ from typing import Any
 import python_multipart  # noqa: F401
 import starlette.formparsers  # noqa: F401
 
-from grader.behavior.app_discovery import DiscoveryError, FoundApp, discover_app
-from grader.behavior.asgi_driver import AsgiDriver, lifespan
+from grader.behavior.harness.app_discovery import DiscoveryError, FoundApp, discover_app
+from grader.behavior.harness.asgi_driver import AsgiDriver, lifespan
 from grader.behavior.catalog import CHECKS
-from grader.behavior.check_context import REGISTRY, REQUIRES, BudgetExhausted, CheckContext
-from grader.behavior import checks  # noqa: F401  (registers the checks)
-from grader.behavior.loop_monitor import LoopMonitor
+from grader.behavior.harness.check_context import REGISTRY, REQUIRES, BudgetExhausted, CheckContext
+from grader.behavior.checks import core as checks  # noqa: F401  (registers the checks)
+from grader.behavior.harness.loop_monitor import LoopMonitor
 from grader.behavior.outcome import Verdict
-from grader.behavior.payloads import new_nonce
-from grader.behavior.task_recorder import describe_exception, recording_tasks
-from grader.behavior.warmup import warm_up
-from grader.behavior.workarea import WorkArea
+from grader.behavior.harness.payloads import new_nonce
+from grader.behavior.harness.task_recorder import describe_exception, recording_tasks
+from grader.behavior.harness.warmup import warm_up
+from grader.behavior.harness.workarea import WorkArea
 
 DEFAULT_TIMEOUT_S = 30.0
 # Keep part of the wall-clock limit for reporting: the sandbox kills at 100 %.
@@ -85,7 +85,7 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
         if requirement is not None:
             ctx.verdicts[check_id] = _skipped(check_id, requirement)
             continue
-        progress("harness")  # the sandbox's phase names (grader.behavior.progress)
+        progress("harness")  # the sandbox's phase names (grader.behavior.sandbox.progress)
         started, cpu_started = time.perf_counter(), time.process_time()
         try:
             ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
@@ -188,7 +188,7 @@ def _custom_checks(found: FoundApp, root: Path, settings: dict[str, Any], verdic
         return {}
     progress("check:custom")
     try:
-        from grader.behavior.custom_checks import run_from_settings
+        from grader.behavior.custom.runner import run_from_settings
     except ImportError as exc:
         return {"errors": [f"The rubric's pytest checks need pytest installed with the grader ({exc})."]}
     return run_from_settings(found.app, root, found.route.path, found.route.field, settings, deadline)
@@ -206,14 +206,14 @@ def _result(wanted: list[str], verdicts: dict[str, Verdict], errors: list[str], 
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m grader.behavior.harness WORKDIR OUT.json [SETTINGS_JSON]`` (tests, debugging).
+    """``python -m grader.behavior.harness.run WORKDIR OUT.json [SETTINGS_JSON]`` (tests, debugging).
 
     Not a sandbox: it runs the student's code in this process, in WORKDIR itself.
     """
     import json
 
     if len(argv) not in (2, 3):
-        raise SystemExit("usage: python -m grader.behavior.harness WORKDIR OUT.json [SETTINGS_JSON]")
+        raise SystemExit("usage: python -m grader.behavior.harness.run WORKDIR OUT.json [SETTINGS_JSON]")
     settings = json.loads(argv[2]) if len(argv) == 3 else {}
     out = Path(argv[1]).resolve()
     result = run_harness(argv[0], settings)

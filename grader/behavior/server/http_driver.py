@@ -1,7 +1,7 @@
 """Real-server mode, parent side: the HTTP client the behavior checks drive.
 
-Same interface as :class:`~grader.behavior.asgi_driver.AsgiDriver` (``post`` returns an
-:class:`~grader.behavior.asgi_driver.Exchange`), so the very same check functions run.
+Same interface as :class:`~grader.behavior.harness.asgi_driver.AsgiDriver` (``post`` returns an
+:class:`~grader.behavior.harness.asgi_driver.Exchange`), so the very same check functions run.
 The parent (trusted) sends real HTTP over the server's Unix socket with httpx and
 reads the status and body it received; the instants only the server side can observe
 (last body byte sent, each task's start and end, the disk at response time, loop
@@ -19,10 +19,10 @@ from typing import Any
 
 import httpx
 
-from grader.behavior.asgi_driver import MAX_KEPT_BODY, Exchange
-from grader.behavior.server_probe import EXCHANGE_HEADER, PROBE_HEADER
-from grader.behavior.task_recorder import TaskEvent, TaskLog
-from grader.behavior.workarea import FileState
+from grader.behavior.harness.asgi_driver import MAX_KEPT_BODY, Exchange
+from grader.behavior.server.probe import EXCHANGE_HEADER, PROBE_HEADER
+from grader.behavior.harness.task_recorder import TaskEvent, TaskLog
+from grader.behavior.harness.workarea import FileState
 
 CONTROL_MARGIN_S = 2.0
 

@@ -2,7 +2,7 @@
 
 The sandbox calls ``run_server(workdir, settings)`` instead of the in-process harness.
 It finds the app exactly as the in-process harness does, wraps it in
-:class:`~grader.behavior.server_probe.GraderProbe`, and serves it with uvicorn (h11,
+:class:`~grader.behavior.server.probe.GraderProbe`, and serves it with uvicorn (h11,
 the asyncio loop, lifespan on) until the parent, which sends the requests and runs the
 checks, asks it to stop. A Unix socket, not a TCP port: the child lives in its own
 network namespace, where the parent cannot reach a loopback port.
@@ -21,12 +21,12 @@ import python_multipart  # noqa: F401
 import starlette.formparsers  # noqa: F401
 import uvicorn
 
-from grader.behavior.app_discovery import DiscoveryError, discover_app
+from grader.behavior.harness.app_discovery import DiscoveryError, discover_app
 from grader.behavior.catalog import CHECKS
 from grader.behavior.outcome import Verdict
-from grader.behavior.server_probe import GraderProbe
-from grader.behavior.task_recorder import recording_tasks
-from grader.behavior.workarea import WorkArea
+from grader.behavior.server.probe import GraderProbe
+from grader.behavior.harness.task_recorder import recording_tasks
+from grader.behavior.harness.workarea import WorkArea
 
 
 def socket_path(workdir: str | os.PathLike[str], token: str) -> Path:
@@ -71,7 +71,7 @@ def run_server(workdir: str, settings: dict[str, Any]) -> dict[str, Any]:
         return _app_not_loaded(settings, sentence, run)
     # The rubric's pytest checks drive the app in-process, after the served checks (the
     # in-process harness's order too).
-    from grader.behavior import harness
+    from grader.behavior.harness import run as harness
 
     custom = harness._custom_checks(found, root, settings, {}, begun + float(settings.get("timeout") or 30)
                                     * harness.CUSTOM_DEADLINE_SHARE, lambda phase: None)
@@ -80,7 +80,7 @@ def run_server(workdir: str, settings: dict[str, Any]) -> dict[str, Any]:
 
 def _app_not_loaded(settings: dict[str, Any], sentence: str, run: dict[str, Any]) -> dict[str, Any]:
     """app-loads failed, every other wanted check skipped: the in-process harness's result."""
-    from grader.behavior import harness
+    from grader.behavior.harness import run as harness
 
     order = getattr(harness, "RUN_ORDER", tuple(CHECKS))
     wanted = [c for c in order if c in set(settings.get("checks") or CHECKS)]

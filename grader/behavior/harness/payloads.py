@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from grader.behavior.workarea import sha256_of
+from grader.behavior.harness.workarea import sha256_of
 
 LARGE_SIZE = 16 * 1024 * 1024
 CONCURRENT_UPLOADS = 8

@@ -1,8 +1,8 @@
 """Real-server mode (``--server uvicorn``): the behavior checks over real HTTP.
 
 The sandboxed child serves the student's app with uvicorn on a Unix socket
-(:mod:`grader.behavior.server_harness`); the trusted parent runs the very same check
-functions as the in-process harness, with :class:`~grader.behavior.http_driver.HttpDriver`
+(:mod:`grader.behavior.server.harness`); the trusted parent runs the very same check
+functions as the in-process harness, with :class:`~grader.behavior.server.http_driver.HttpDriver`
 as their driver: it sends the requests with httpx, and reads the disk itself.
 """
 
@@ -15,20 +15,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.behavior import harness
-from grader.behavior.app_discovery import FoundApp, UploadRoute
+from grader.behavior.harness import run as harness
+from grader.behavior.harness.app_discovery import FoundApp, UploadRoute
 from grader.behavior.catalog import CHECKS
-from grader.behavior.check_context import CheckContext
-from grader.behavior.http_driver import HttpDriver
+from grader.behavior.harness.check_context import CheckContext
+from grader.behavior.server.http_driver import HttpDriver
 from grader.behavior.outcome import BehaviorOutcome, Verdict
 from grader.behavior.runner import _new_nonce, interpret, settings_for
-from grader.behavior.sandbox import Sandbox, SandboxLimits, SandboxResult
-from grader.behavior.server_harness import socket_path
-from grader.behavior.workarea import WorkArea
+from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits, SandboxResult
+from grader.behavior.server.harness import socket_path
+from grader.behavior.harness.workarea import WorkArea
 from grader.discovery import Submission
 from grader.scoring.rubric import Rubric
 
-SERVER_HARNESS = "grader.behavior.server_harness:run_server"
+SERVER_HARNESS = "grader.behavior.server.harness:run_server"
 POLL_S = 0.02
 
 

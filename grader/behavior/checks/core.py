@@ -5,17 +5,17 @@ Each function's docstring is the description the student reads (it matches
 not pass is skipped by the harness, never failed), and it returns a :class:`Verdict`
 whose details say what was sent, what came back, what was measured and what to change.
 This module holds the mission's core checks, measured on one binary upload; the
-robustness checks live in ``checks_robustness.py``.
+robustness checks live in ``robustness.py``.
 """
 
 from __future__ import annotations
 
-from grader.behavior.asgi_driver import Exchange
-from grader.behavior.check_context import CheckContext, UploadRun, check, is_2xx, verdict
-from grader.behavior.diagnosis import explain_mismatch
+from grader.behavior.harness.asgi_driver import Exchange
+from grader.behavior.harness.check_context import CheckContext, UploadRun, check, is_2xx, verdict
+from grader.behavior.harness.diagnosis import explain_mismatch
 from grader.behavior.outcome import Verdict
-from grader.behavior.payloads import binary_payload
-from grader.behavior.workarea import FileState, copies_of, new_files
+from grader.behavior.harness.payloads import binary_payload
+from grader.behavior.harness.workarea import FileState, copies_of, new_files
 
 LOOP_STALL_LIMIT_S = 0.25
 
@@ -245,4 +245,4 @@ def _timeline_text(exchange: Exchange) -> str:
 
 
 # Register the robustness checks too (import for its side effect).
-from grader.behavior import checks_robustness  # noqa: E402,F401
+from grader.behavior.checks import robustness as checks_robustness  # noqa: E402,F401

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.behavior.check_context import UploadRun
-from grader.behavior.workarea import WorkArea, new_files
+from grader.behavior.harness.check_context import UploadRun
+from grader.behavior.harness.workarea import WorkArea, new_files
 
 _MAX_COMPARED = 8
 

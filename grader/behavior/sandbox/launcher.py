@@ -30,7 +30,7 @@ from grader.errors import GraderError
 
 READY_TIMEOUT_S = 60.0
 MODES = ("forkserver", "fresh", "auto")
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 
 
 class SandboxError(GraderError):
@@ -114,7 +114,7 @@ class ForkServer:
 
     def _start(self) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        args = [sys.executable, "-m", "grader.behavior.forkserver", str(child_end.fileno())]
+        args = [sys.executable, "-m", "grader.behavior.sandbox.forkserver", str(child_end.fileno())]
         if self.preload:
             args.append("--preload")
         debug = bool(os.environ.get("GRADER_DEBUG"))

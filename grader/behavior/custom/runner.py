@@ -29,8 +29,8 @@ from typing import Any
 
 import pytest
 
-from grader.behavior import pytest_plugin
-from grader.behavior.custom_session import AppSession, StudentAppError
+from grader.behavior.custom import pytest_plugin
+from grader.behavior.custom.session import AppSession, StudentAppError
 from grader.behavior.outcome import Verdict
 
 MAX_MESSAGE_CHARS = 2000
@@ -264,7 +264,7 @@ def run_custom_checks(
     timeout_s: float = 10.0,
     deadline: float | None = None,
 ) -> CustomResult:
-    """Run every rubric pytest file (``files``: see :mod:`grader.behavior.custom_spec`).
+    """Run every rubric pytest file (``files``: see :mod:`grader.behavior.custom.spec`).
 
     ``deadline`` (a ``time.perf_counter()`` instant): tests not started by then are skipped.
     """

@@ -17,8 +17,10 @@ import sys
 import traceback
 from typing import Any, Callable
 
-from grader.behavior import limits, progress
-from grader.behavior.channel import write_message
+from grader.behavior.sandbox import limits
+
+from grader.behavior.sandbox import progress
+from grader.behavior.sandbox.channel import write_message
 
 SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",

@@ -12,10 +12,10 @@ import asyncio
 
 from fastapi import BackgroundTasks, FastAPI, UploadFile
 
-from grader.behavior import payloads
-from grader.behavior.asgi_driver import AsgiDriver
-from grader.behavior.loop_monitor import LoopMonitor
-from grader.behavior.workarea import WorkArea
+from grader.behavior.harness import payloads
+from grader.behavior.harness.asgi_driver import AsgiDriver
+from grader.behavior.harness.loop_monitor import LoopMonitor
+from grader.behavior.harness.workarea import WorkArea
 
 _done = False
 

@@ -1,0 +1,1 @@
+"""Instructors' custom checks written in pytest, run inside the sandbox."""

@@ -1,0 +1,1 @@
+"""Real-server mode: the same checks against the app served by uvicorn."""
