@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from grader.behavior.harness import task_recorder
 from grader.behavior.harness.loop_monitor import LoopMonitor
 from grader.behavior.harness.task_recorder import TaskLog, describe_exception
+from grader.behavior.harness.asgi_driver import SMALL_FILE
 from grader.behavior.harness.workarea import FileState, WorkArea
 
 EXCHANGE_HEADER = b"x-grader-exchange"
@@ -115,7 +116,9 @@ class GraderProbe:
                 record.response_done = time.perf_counter()
                 if sizes is not None:
                     begun = time.perf_counter()
-                    record.at_response = self.area.snapshot(sizes)
+                    # Same probe as the in-process driver: small files hashed afresh, so a
+                    # file the tasks later rewrite is told apart from finished output.
+                    record.at_response = self.area.snapshot(sizes, hash_small=SMALL_FILE)
                     self.monitor.add_busy(time.perf_counter() - begun)
 
         task_recorder.bind(record.tasks)
