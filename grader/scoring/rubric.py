@@ -248,8 +248,8 @@ def _parse_check(path: Path | None, index: int, raw: Any) -> RubricCheck:
     title = raw.get("title")
     if title is None:
         if kind == "static" and len(codes) == 1:
-            summary = rules[codes[0]].message.split(":")[0].strip()
-            title = summary[:1].upper() + summary[1:]
+            # Titles name what the check rewards: a PASS line reads "Avoids: <anti-pattern>".
+            title = "Avoids: " + rules[codes[0]].message.split(":")[0].strip()
         elif kind == "behavior":
             title = behavior[check_id].title
         else:
