@@ -144,6 +144,12 @@ def isolate_namespaces(private_tmp: str | None, as_root: bool, keep_readable: li
                 ]
                 if "/tmp" in bound:
                     active.append("private-tmp")
+                    # The run's temp dir is now /tmp: let the unprivileged uid traverse it to a
+                    # Python installation that lives under /tmp (a venv in a /tmp checkout) and
+                    # that _expose re-creates and binds back there. Without o+x here, /tmp
+                    # itself looked like a folder in the way and got covered by a tmpfs,
+                    # hiding the work dir.
+                    os.chmod("/tmp", 0o711)  # the run's temp dir, seen through its bind mount
                 _expose(libc, fds)
                 for fd in fds.values():
                     os.close(fd)
