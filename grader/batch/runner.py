@@ -1,10 +1,12 @@
 """``grader batch``: grade every submission of a class, in parallel, resumable.
 
-Parallelism: a pool of worker *processes* (``--jobs``, default: the number of cores).
-Static analysis is CPU-bound Python (libcst), so threads would serialize on the GIL;
-the behavior run waits on its sandboxed child process, so ``--jobs`` above the core count
-helps when behavior checks dominate. Workers live for the whole batch, so the interpreter
-start and the imports are paid once per worker, not once per submission.
+Parallelism: a pool of worker *processes* (``--jobs``, default: the number of cores),
+each grading several submissions at once in threads when behavior checks run
+(``grader.batch.pool``). Static analysis is CPU-bound Python (libcst), so one process
+per core; the behavior run mostly waits on its sandboxed child (a student's task
+sleeping), so more submissions than cores are in flight. Workers live for the whole
+batch, so the interpreter start and the imports are paid once per worker, and every
+submission's child is forked from the worker's warm fork server.
 
 Crash safety: the parent alone writes files, each atomically (``grader.atomic``), and a
 student's JSON report is written last: its presence with a matching ``run.content_hash``
@@ -16,17 +18,17 @@ that kills its worker again gets an ``error`` report.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.atomic import write_text_atomic
+from grader.batch.pool import ThreadedProcessPool
 from grader.batch.entries import BatchEntry, content_hash, discover_entries
 from grader.batch.progress import Progress
 from grader.batch.shard import Shard
@@ -36,6 +38,9 @@ from grader.model import Report
 from grader.reports.loading import looks_like_report, report_from_dict
 from grader.reports.outputs import render_as
 from grader.scoring.rubric import Rubric
+
+
+BEHAVIOR_THREADS_PER_WORKER = 8
 
 
 @dataclass
@@ -49,10 +54,18 @@ class BatchOptions:
     formats: tuple[str, ...] = ()  # besides json, which is always written
     run_behavior: bool = True
     executor: str = "process"  # "process" | "thread" (measurements, debugging)
+    # Submissions each worker process grades at once (threads). None: 8 when behavior
+    # checks run (a submission mostly waits on its sandboxed child), else 1 (pure CPU).
+    per_worker: int | None = None
     # Wall seconds one submission may take before its worker is killed (None: derived from
     # the rubric's behavior timeout). The behavior run enforces its own, tighter timeout;
     # this one catches a grader stuck anywhere else.
     submission_timeout: float | None = None
+
+    def threads_per_worker(self) -> int:
+        if self.per_worker is not None:
+            return max(1, self.per_worker)
+        return BEHAVIOR_THREADS_PER_WORKER if self.run_behavior else 1
 
     def deadline(self) -> float:
         if self.submission_timeout is not None:
@@ -100,15 +113,14 @@ def _stored_report(entry: BatchEntry, out_dir: Path, key: str) -> Report | None:
         return None
 
 
-def _make_executor(kind: str, jobs: int) -> Executor:
+def _make_executor(kind: str, jobs: int, threads: int = 1) -> Executor | ThreadedProcessPool:
     if kind == "thread":
-        return ThreadPoolExecutor(max_workers=jobs)
+        return ThreadPoolExecutor(max_workers=jobs * threads)
     # spawn: each worker is a direct child of the batch, so it can tell when the batch died
     # (a forkserver's workers are the server's children and outlive a `kill -9` of the batch).
-    # The import cost is paid once per worker, not per submission.
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
-                               initargs=(os.getpid(),))
+    # The import cost is paid once per worker, not per submission; each worker grades
+    # `threads` submissions at once (grader.batch.pool).
+    return ThreadedProcessPool(jobs, threads, initializer=init_worker, initargs=(os.getpid(),))
 
 
 class _Writer:
@@ -140,8 +152,9 @@ Work = Callable[[Job], Graded]
 def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:
     pending = list(reversed(jobs))  # pop() from the end keeps the sorted order
     suspects: list[Job] = []
-    width = max(1, options.jobs)
-    executor = _make_executor(options.executor, width)
+    processes, threads = max(1, options.jobs), options.threads_per_worker()
+    width = processes * threads
+    executor = _make_executor(options.executor, processes, threads)
     limit = options.deadline()
     try:
         in_flight: dict[Future[Graded], Job] = {}
@@ -156,7 +169,7 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
             progress.draw()
             overdue = [f for f, j in in_flight.items()
                        if f not in done and time.monotonic() - started[j.student] > limit]
-            if overdue and isinstance(executor, ProcessPoolExecutor):
+            if overdue and isinstance(executor, ThreadedProcessPool):
                 for future in overdue:
                     job = in_flight.pop(future)
                     graded = crashed_job(job, f"grading took longer than {limit:g} s and was stopped.")
@@ -168,8 +181,8 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
                         pending.append(job)
                         progress.running.pop(job.student, None)
                 in_flight = {f: j for f, j in in_flight.items() if f in done}
-                _kill_workers(executor)
-                executor = _make_executor(options.executor, width)
+                executor.kill()
+                executor = _make_executor(options.executor, processes, threads)
             broken = False
             for future in done:
                 job = in_flight.pop(future)
@@ -188,24 +201,13 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
                 executor.shutdown(wait=False, cancel_futures=True)
-                executor = _make_executor(options.executor, width)
+                executor = _make_executor(options.executor, processes, threads)
         executor.shutdown(wait=True)
         for job in suspects:
             _run_alone(job, options, writer, progress, work)
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
-
-
-def _kill_workers(executor: ProcessPoolExecutor) -> None:
-    # ProcessPoolExecutor has no public way to stop a running task (terminate_workers()
-    # arrives in Python 3.14); its process table is the only handle.
-    processes = list(getattr(executor, "_processes", {}).values())
-    for process in processes:
-        process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5)
 
 
 def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:

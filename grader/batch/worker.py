@@ -69,6 +69,14 @@ def crashed_job(job: Job, reason: str) -> Graded:
 def init_worker(batch_pid: int) -> None:
     """Runs once in each worker process: die with the batch, then import the grader."""
     _exit_when_orphaned(batch_pid)
+    import os
+
+    from grader.behavior.sandbox import launcher
+
+    if "GRADER_SANDBOX" not in os.environ:
+        # A worker grades many submissions: even its first one is worth the warm server
+        # (``auto`` would give the first a fresh interpreter, ~0.3 s more). Same verdicts.
+        launcher.set_mode("forkserver")
     import grader.pipeline  # noqa: F401
     import grader.reports.outputs  # noqa: F401
     import grader.static.engine  # noqa: F401

@@ -24,6 +24,9 @@ from libcst.metadata import (
 )
 
 from grader.static.size_guard import check_size
+from grader.static.visitor_cache import install as _install_visitor_cache
+
+_install_visitor_cache()  # speed only: libcst re-lists visitor methods on every resolution
 
 if TYPE_CHECKING:
     from grader.static.project import ProjectIndex

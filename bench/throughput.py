@@ -1,0 +1,205 @@
+"""Throughput benchmark: ``grader batch`` over N generated submissions vs the naive baseline.
+
+    python bench/throughput.py [--n 1000] [--jobs 2] [--baseline-n 100] [--skip-baseline]
+
+1. Builds N submissions in a temp dir: copies of ``sample_submissions/`` with distinct
+   names, taken round-robin over every sample (the mix is printed: the samples are a
+   class with good answers, the common mistakes and a few slow, blocking apps).
+2. Runs ``grader batch`` over them with the full default rubric (every static rule and
+   every behavior check), sampling the memory of the batch's whole process tree every
+   0.2 s: the sum of PSS (``/proc/<pid>/smaps_rollup``: pages shared by forked children
+   counted once, split between sharers) and, for comparison, the sum of RSS (shared
+   pages counted once per process, so an over-estimate).
+3. Runs the naive baseline (``bench/naive_baseline.py``: one pytest process per
+   submission, 2 at a time) over the first ``--baseline-n`` of the same submissions and
+   scales it as a rate (submissions/s).
+4. Times ``grader lint`` over 1,000 files (the samples' ``.py`` files repeated) and one
+   ``grader grade`` of ``sample_submissions/good_sync_def`` end to end (median of 3).
+
+Prints a table and one JSON line with every figure. Needs psutil (test extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_submissions"
+sys.path.insert(0, str(ROOT))
+
+from bench.naive_baseline import run_baseline  # noqa: E402
+
+GRADER = [sys.executable, "-m", "grader"]
+
+
+def build_class(target: Path, n: int) -> Counter[str]:
+    samples = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    mix: Counter[str] = Counter()
+    for i in range(n):
+        sample = samples[i % len(samples)]
+        shutil.copytree(sample, target / f"s{i:05d}_{sample.name}", ignore=shutil.ignore_patterns("__pycache__"))
+        mix[sample.name] += 1
+    return mix
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory:
+    """Peak of the summed PSS and RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.root = psutil.Process(pid)
+        self.every = every
+        self.peak_pss_kib = 0
+        self.peak_rss_kib = 0
+        self.peak_processes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                return
+            pss = rss = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_info().rss // 1024
+                except psutil.Error:
+                    continue
+                pss += _pss_kib(proc.pid)
+            self.peak_pss_kib = max(self.peak_pss_kib, pss)
+            self.peak_rss_kib = max(self.peak_rss_kib, rss)
+            self.peak_processes = max(self.peak_processes, len(procs))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_batch(submissions: Path, out: Path, jobs: int, extra_env: dict[str, str]) -> dict[str, float]:
+    started = time.perf_counter()
+    env = {**os.environ, **extra_env}
+    proc = subprocess.Popen([*GRADER, "batch", str(submissions), "--out", str(out), "--jobs", str(jobs), "--force"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    with TreeMemory(proc.pid) as memory:
+        _, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"grader batch failed ({proc.returncode}): {err.decode()[-2000:]}")
+    summary = json.loads((out / "summary.json").read_text())
+    statuses = Counter(s["status"] for s in summary["students"].values()) if isinstance(summary.get("students"), dict) \
+        else Counter(s.get("status") for s in summary.get("students", []))
+    return {"seconds": round(seconds, 2), "peak_pss_mib": round(memory.peak_pss_kib / 1024, 1),
+            "peak_rss_sum_mib": round(memory.peak_rss_kib / 1024, 1), "peak_processes": memory.peak_processes,
+            "statuses": dict(statuses)}
+
+
+def time_lint(count: int) -> dict[str, float]:
+    files = sorted(SAMPLES.rglob("*.py"))
+    with tempfile.TemporaryDirectory(prefix="lint-bench-") as tmp:
+        folder = Path(tmp) / "many"
+        folder.mkdir()
+        for i in range(count):
+            source = files[i % len(files)]
+            shutil.copyfile(source, folder / f"m{i:05d}_{source.stem}.py")
+        started = time.perf_counter()
+        subprocess.run([*GRADER, "lint", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return {"files": count, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def time_single_grade(runs: int = 3) -> dict[str, float]:
+    walls = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([*GRADER, "grade", str(SAMPLES / "good_sync_def")], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - started)
+    return {"median_s": round(statistics.median(walls), 2), "runs": [round(w, 2) for w in walls]}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs visible, "
+            f"{memory:.0f} GiB RAM, Python {platform.python_version()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baseline-n", type=int, default=100)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-extras", action="store_true", help="no lint / single grade timing")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
+        classroom = Path(tmp) / "class"
+        classroom.mkdir()
+        mix = build_class(classroom, args.n)
+        print(f"class: {args.n} submissions, round-robin copies of {len(mix)} samples "
+              f"({min(mix.values())}-{max(mix.values())} each): {', '.join(sorted(mix))}")
+        batch = run_batch(classroom, Path(tmp) / "out", args.jobs, {})
+        batch["per_s"] = round(args.n / batch["seconds"], 2)
+        print(f"grader batch --jobs {args.jobs}: {batch['seconds']} s, {batch['per_s']} submissions/s, "
+              f"peak memory of the batch's process tree: PSS {batch['peak_pss_mib']} MiB "
+              f"(sum of RSS {batch['peak_rss_sum_mib']} MiB, {batch['peak_processes']} processes at most), "
+              f"statuses {batch['statuses']}")
+        figures: dict[str, object] = {"machine": machine(), "n": args.n, "jobs": args.jobs, "batch": batch}
+        if not args.skip_baseline:
+            entries = sorted(classroom.iterdir())[: args.baseline_n]
+            baseline = run_baseline(entries, parallel=2)
+            ratio = round(batch["per_s"] / baseline["per_s"], 1)
+            print(f"naive baseline (pytest per submission, 2 at a time) on the first {len(entries)}: "
+                  f"{baseline['seconds']} s, {baseline['per_s']} submissions/s (scaled as a rate), "
+                  f"{baseline['passed']} passed its one test")
+            print(f"ratio: grader batch is {ratio}x the naive baseline")
+            figures.update(baseline=baseline, ratio=ratio)
+    if not args.skip_extras:
+        lint = time_lint(1000)
+        print(f"grader lint over {lint['files']} files: {lint['seconds']} s")
+        single = time_single_grade()
+        print(f"grader grade good_sync_def: median {single['median_s']} s wall ({single['runs']})")
+        figures.update(lint=lint, single_grade=single)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
