@@ -118,9 +118,9 @@ class ModuleAnalysis:
         self.module = module
         self.wrapper = wrapper
         self.project = project
-        self._meta = wrapper.resolve_many(
-            [PositionProvider, QualifiedNameProvider, ScopeProvider, ParentNodeProvider]
-        )
+        # Positions are resolved on first use (``position``): they cost a full code
+        # generation pass, and a module without findings never needs one.
+        self._meta: dict[Any, Any] = dict(wrapper.resolve_many([QualifiedNameProvider, ScopeProvider, ParentNodeProvider]))
         self.functions: list[FunctionInfo] = []
         self.add_task_calls: list[AddTaskCall] = []
         self.imported_names: dict[str, str] = {}  # local name -> dotted source
@@ -148,7 +148,10 @@ class ModuleAnalysis:
 
     # ----- metadata ------------------------------------------------------
     def _get(self, provider: Any, node: cst.CSTNode) -> Any:
-        value = self._meta[provider].get(node)
+        table = self._meta.get(provider)
+        if table is None:
+            table = self._meta[provider] = self.wrapper.resolve(provider)
+        value = table.get(node)
         if isinstance(value, LazyValue):
             value = value()
         return value

@@ -8,6 +8,7 @@ is awaited hands control back to the event loop.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,23 +64,39 @@ def own_nodes(root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNod
     Code in a nested function or lambda runs only when (and where) it is called: passed to
     ``run_in_threadpool`` it runs off the loop, so it is not the enclosing function's call.
     """
-    collector = _OwnNodeCollector(root, kind)
-    root.visit(collector)
-    yield from collector.found
+    with _own_lock:
+        cached = _own_cache.get(id(root))
+    if cached is None or cached[0] is not root:
+        collector = _OwnNodeCollector(root)
+        root.visit(collector)
+        cached = (root, tuple(collector.found))
+        with _own_lock:
+            if len(_own_cache) >= _OWN_CACHE_MAX:
+                _own_cache.clear()
+            _own_cache[id(root)] = cached
+    return (node for node in cached[1] if isinstance(node, kind))
+
+
+# Every rule asks for the own nodes of the same function bodies (calls, withs, awaits...):
+# walk each body once and filter by kind (the walk was most of the rules' time). libcst
+# nodes take no weak references, so entries keep their root alive (its id cannot be
+# reused while cached) and the cache is emptied when full; the lock because batch
+# workers analyse several submissions at once in threads.
+_OWN_CACHE_MAX = 2048
+_own_cache: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
+_own_lock = threading.Lock()
 
 
 class _OwnNodeCollector(cst.CSTVisitor):
     # One visitor pass: much cheaper than walking ``node.children``, which libcst computes
     # with a fresh visitor on every access.
-    def __init__(self, root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> None:
+    def __init__(self, root: cst.CSTNode) -> None:
         super().__init__()
         self.root = root
-        self.kind = kind
-        self.found: list[Any] = []
+        self.found: list[cst.CSTNode] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, self.kind):
-            self.found.append(node)
+        self.found.append(node)
         return node is self.root or not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
 
 
