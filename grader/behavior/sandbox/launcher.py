@@ -68,10 +68,18 @@ class JobHandle:
 
     def read_event(self) -> dict[str, Any] | None:
         """One message from the server (``{"pid"}`` or ``{"exit"}``); None on EOF."""
-        try:
-            data = self.sock.recv(1 << 16)
-        except OSError:
-            data = b""
+        data = b""
+        for _attempt in range(2):
+            try:
+                data = self.sock.recv(1 << 16)
+                break
+            except ConnectionResetError:
+                # The server closed its end with our {"kill"} still unread in it: Linux then
+                # reports ECONNRESET once, ahead of the packets still queued for us (the
+                # "exit" message). Under load this race is common; read again.
+                continue
+            except OSError:
+                break
         if not data:
             if self.exit is None:
                 self.exit = {"exit": {"code": None, "signal": None}, "server_lost": True}
