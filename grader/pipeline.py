@@ -50,6 +50,7 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         lint.findings,
         lint.errors,
         parsed_any=bool(lint.modules),
+        unanalysed=lint.too_large,
         behavior=behavior,
         not_run_reason=reason,
         fatal_error=fatal,

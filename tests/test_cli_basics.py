@@ -123,3 +123,19 @@ def test_bad_inputs_are_one_line_errors_without_traceback(tmp_path: Path):
         assert "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert proc.stderr.startswith("grader: error:")
+
+
+def test_a_file_too_large_to_analyse_fails_no_rule_silently(tmp_path: Path, monkeypatch):
+    """Padding a module past the size guard must not pass the static checks unseen."""
+    from grader.pipeline import grade_path
+    from grader.scoring.rubric import load_rubric
+    from grader.static import size_guard
+
+    monkeypatch.setattr(size_guard, "MAX_SYNTAX_NODES", 50)
+    (tmp_path / "main.py").write_text(SEED_Q4)
+    report = grade_path(tmp_path, load_rubric(None), run_behavior=False)
+    jsonschema.validate(report.to_dict(), schema())
+    scored = [c for c in report.checks if c.kind == "static" and c.max_score > 0]
+    assert scored and all(c.status == "error" and c.score == 0 for c in scored)
+    assert "too large to analyse" in scored[0].feedback and "main.py" in scored[0].feedback
+    assert any("too large to analyse" in e for e in report.errors)

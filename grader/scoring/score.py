@@ -10,8 +10,15 @@ from grader.scoring.rubric import Rubric, RubricCheck
 from grader.static.registry import all_rules
 
 
-def _static_check(check: RubricCheck, findings: list[Finding], parsed_any: bool) -> CheckResult:
+def _static_check(check: RubricCheck, findings: list[Finding], parsed_any: bool,
+                  unanalysed: list[str] = ()) -> CheckResult:  # type: ignore[assignment]
     mine = [f for f in findings if f.code in check.codes]
+    if unanalysed and check.fail_on_finding:
+        return CheckResult(
+            check.id, "static", check.title, "error", 0.0, check.points,
+            f"Not checked: {', '.join(unanalysed)} is too large to analyse statically, so this "
+            "rule could not look at its code. Split it into modules of a normal size.", mine,
+        )
     if not parsed_any:
         return CheckResult(
             check.id, "static", check.title, "error", 0.0, check.points,
@@ -95,11 +102,12 @@ def score_submission(
     behavior: BehaviorOutcome | None,
     not_run_reason: str = "Behavior checks were not run (static analysis only).",
     fatal_error: str | None = None,
+    unanalysed: list[str] = (),  # type: ignore[assignment]
 ) -> Report:
     results: list[CheckResult] = []
     for check in rubric.checks:
         if check.kind == "static":
-            results.append(_static_check(check, findings, parsed_any))
+            results.append(_static_check(check, findings, parsed_any, list(unanalysed)))
         elif check.kind == "pytest":
             results.extend(_pytest_checks(check, behavior, not_run_reason))
         else:

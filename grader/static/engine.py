@@ -14,6 +14,7 @@ from grader.static.analysis import ModuleAnalysis
 from grader.static.project import ProjectIndex
 from grader.static.registry import all_rules
 from grader.static.rule import Rule
+from grader.static.size_guard import SourceTooLarge
 
 
 @dataclass
@@ -22,6 +23,9 @@ class LintResult:
     # Plain-language problems: "main.py line 4, column 9: invalid syntax (...)".
     errors: list[str] = field(default_factory=list)
     modules: list[ModuleAnalysis] = field(default_factory=list)
+    # Files refused as too large to analyse: their code went unchecked, so the static
+    # checks cannot be passed on their account (padding must not hide an anti-pattern).
+    too_large: list[str] = field(default_factory=list)
 
 
 def _python_syntax_error(source: bytes) -> SyntaxError | None:
@@ -58,6 +62,10 @@ def parse_sources(sources: Iterable[tuple[str, bytes]]) -> LintResult:
     for path, data in sources:
         try:
             analysis = ModuleAnalysis.parse(data, path=path, project=project)
+        except SourceTooLarge as exc:
+            result.errors.append(describe_syntax_error(path, exc, data))
+            result.too_large.append(path)
+            continue
         except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
             result.errors.append(describe_syntax_error(path, exc, data))
             continue
