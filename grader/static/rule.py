@@ -10,6 +10,7 @@ finding of the rule, every INVALID at least one (on the given line when one is g
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -30,7 +31,7 @@ class Example:
     note: str = ""
 
 
-class Rule:
+class Rule(ABC):
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
@@ -40,8 +41,9 @@ class Rule:
     VALID: ClassVar[list[Example | str]] = []
     INVALID: ClassVar[list[Example | str]] = []
 
+    @abstractmethod
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
-        raise NotImplementedError  # every concrete rule overrides this
+        """Yield this rule's findings in ``module`` (every concrete rule implements it)."""
 
     def finding(self, module: ModuleAnalysis, node: cst.CSTNode, message: str | None = None) -> Finding:
         line, column = module.position(node)
