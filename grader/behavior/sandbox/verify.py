@@ -10,13 +10,11 @@ turns the verdict into a failure that says so.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Callable
 
+from grader.behavior.harness.workarea import WorkArea
 from grader.behavior.outcome import Verdict
-
-MAX_FILES = 20_000
 
 
 def _payload_makers() -> dict[str, Callable[[str], list[bytes]]]:
@@ -44,29 +42,14 @@ def _all_payloads(nonce: str) -> list[bytes]:
 
 
 def _hashes_by_size(root: Path, sizes: set[int]) -> dict[int, set[str]]:
-    """SHA-256 of every regular file under ``root`` whose size is one we look for."""
+    """SHA-256 of every regular file under ``root`` whose size is one we look for.
+
+    The same walk as the harness's own disk probe (``WorkArea.snapshot``), so the parent
+    and the child agree on what "the work area" holds."""
     found: dict[int, set[str]] = {}
-    seen = 0
-    for dirpath, _dirnames, filenames in os.walk(root, followlinks=False):
-        for name in filenames:
-            seen += 1
-            if seen > MAX_FILES:
-                return found
-            path = os.path.join(dirpath, name)
-            try:
-                info = os.lstat(path)
-            except OSError:
-                continue
-            if not os.path.isfile(path) or os.path.islink(path) or info.st_size not in sizes:
-                continue
-            digest = hashlib.sha256()
-            try:
-                with open(path, "rb") as handle:
-                    while chunk := handle.read(1 << 20):
-                        digest.update(chunk)
-            except OSError:
-                continue
-            found.setdefault(info.st_size, set()).add(digest.hexdigest())
+    for state in WorkArea(root).snapshot(frozenset(sizes)).values():
+        if state.sha256 is not None:
+            found.setdefault(state.size, set()).add(state.sha256)
     return found
 
 
