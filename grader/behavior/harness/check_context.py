@@ -50,6 +50,8 @@ class CheckContext:
     primary: UploadRun | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)
+    # Which checks ran together, and which of them ran again alone (harness.run.OVERLAPPED).
+    overlap: dict[str, list[str]] = field(default_factory=dict)
 
     def budget(self) -> float:
         left = self.deadline - time.perf_counter()

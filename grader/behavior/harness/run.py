@@ -61,6 +61,17 @@ RUN_ORDER = (
     "empty-upload-handled", "unicode-filename-handled", "filename-contained",
     "concurrent-uploads-intact", "large-upload-intact",
 )
+# Checks that send their own uploads after the primary one. Each waits for its upload's
+# tasks (a 0.3 s task costs 0.3 s per check), so they run together first; any that does
+# not pass is then run again alone, in RUN_ORDER, and that verdict stands. A pass run
+# together is real evidence (an intact copy of a unique payload, a 2xx/4xx, no escaped
+# file), while a failure could come from another check's upload (an app that saves
+# every upload under one fixed name): confirming failures alone keeps every verdict what
+# the one-at-a-time order gives.
+OVERLAPPED = frozenset({
+    "missing-file-rejected", "empty-upload-handled", "unicode-filename-handled", "filename-contained",
+    "concurrent-uploads-intact", "large-upload-intact",
+})
 
 
 def _ms(seconds: float) -> float:
@@ -79,28 +90,51 @@ def _unmet(check_id: str, verdicts: dict[str, Verdict]) -> str | None:
     return None
 
 
-async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn) -> None:
+async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn, overlap: bool = True) -> None:
+    """Run ``wanted`` (in RUN_ORDER); with ``overlap``, the OVERLAPPED ones together, then
+    those that did not pass again alone (see OVERLAPPED)."""
+    together = [c for c in wanted if overlap and c in OVERLAPPED]
     for check_id in wanted:
-        requirement = _unmet(check_id, ctx.verdicts)
-        if requirement is not None:
-            ctx.verdicts[check_id] = _skipped(check_id, requirement)
-            continue
-        progress("harness")  # the sandbox's phase names (grader.behavior.sandbox.progress)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        try:
-            ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
-        except BudgetExhausted:
-            ctx.verdicts[check_id] = Verdict(
-                check_id, "error",
-                "Not run: the behavior run's time limit ran out before this check (your tasks are slow).",
-            )
-        except Exception as exc:  # a grader bug or an app too strange to measure: say so, go on
-            info = describe_exception(exc, str(ctx.area.root))
-            ctx.verdicts[check_id] = Verdict(
-                check_id, "error", f"The grader could not run this check: {info['type']}: {info['message']}",
-            )
-        ctx.timings_ms[check_id] = _ms(time.perf_counter() - started)
-        ctx.cpu_ms[check_id] = _ms(time.process_time() - cpu_started)
+        if check_id not in together:
+            await _run_one(ctx, check_id, progress)
+    ready = [c for c in together if _unmet(c, ctx.verdicts) is None]
+    for check_id in together:
+        if check_id not in ready:
+            await _run_one(ctx, check_id, progress)  # records the skip
+    if len(ready) < 2:
+        for check_id in ready:
+            await _run_one(ctx, check_id, progress)
+        return
+    await asyncio.gather(*(_run_one(ctx, check_id, progress) for check_id in ready))
+    retried = [c for c in ready if ctx.verdicts[c].status != "passed"]
+    for check_id in retried:
+        await _run_one(ctx, check_id, progress)
+    ctx.overlap = {"together": ready, "retried_alone": retried}
+
+
+async def _run_one(ctx: CheckContext, check_id: str, progress: ProgressFn) -> None:
+    requirement = _unmet(check_id, ctx.verdicts)
+    if requirement is not None:
+        ctx.verdicts[check_id] = _skipped(check_id, requirement)
+        return
+    progress("harness")  # the sandbox's phase names (grader.behavior.sandbox.progress)
+    # Wall time is this check's own; CPU time is the whole process's (every thread, the
+    # app's too), so checks run together each count the others' CPU.
+    started, cpu_started = time.perf_counter(), time.process_time()
+    try:
+        ctx.verdicts[check_id] = await REGISTRY[check_id](ctx)
+    except BudgetExhausted:
+        ctx.verdicts[check_id] = Verdict(
+            check_id, "error",
+            "Not run: the behavior run's time limit ran out before this check (your tasks are slow).",
+        )
+    except Exception as exc:  # a grader bug or an app too strange to measure: say so, go on
+        info = describe_exception(exc, str(ctx.area.root))
+        ctx.verdicts[check_id] = Verdict(
+            check_id, "error", f"The grader could not run this check: {info['type']}: {info['message']}",
+        )
+    ctx.timings_ms[check_id] = _ms(time.perf_counter() - started)
+    ctx.cpu_ms[check_id] = _ms(time.process_time() - cpu_started)
 
 
 async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], deadline: float,
@@ -128,7 +162,9 @@ async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], de
             area=area, found=found, nonce=run["nonce"], deadline=deadline,
             exchange_budget_s=exchange_budget, sandbox_root=sandbox_root,
         )
-        await _run_checks(ctx, wanted, progress)
+        await _run_checks(ctx, wanted, progress, overlap=settings.get("overlap", True) is not False)
+        if ctx.overlap:
+            run["overlap"] = ctx.overlap
         run["timings"]["checks_ms"] = ctx.timings_ms
         run["timings"]["checks_cpu_ms"] = ctx.cpu_ms  # every thread of the process, the app's too
         if ctx.primary is not None:
