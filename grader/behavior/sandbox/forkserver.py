@@ -289,8 +289,11 @@ def _warm_up_custom_checks() -> None:
         pass
 
 
-def _preload() -> dict[str, Any]:
-    """Import what every child needs and run one warm-up, then freeze the heap."""
+def _preload(lean: bool = False) -> dict[str, Any]:
+    """Import what every child needs and run one warm-up, then freeze the heap.
+
+    ``lean`` (a server for one run): skip the optional warm-ups (pytest checks, uvicorn);
+    a child that needs them imports them itself."""
     started = time.perf_counter()
     import fastapi  # noqa: F401
     import httpx  # noqa: F401
@@ -312,7 +315,8 @@ def _preload() -> dict[str, Any]:
     from grader.behavior.harness.warmup import warm_up as builtin_warm_up
 
     builtin_warm_up()
-    _warm_up_custom_checks()
+    if not lean:
+        _warm_up_custom_checks()
     gc.collect()
     gc.freeze()  # pages of the warm heap stay shared with every forked child
     return {"preloaded": True, "harness": harness_loaded, "preload_s": round(time.perf_counter() - started, 3)}
@@ -325,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     info: dict[str, Any] = {"preloaded": False}
     if "--preload" in argv:
         try:
-            info = _preload()
+            info = _preload(lean="--lean" in argv)
         except Exception as exc:  # noqa: BLE001 - a broken preload falls back to lazy imports
             info = {"preloaded": False, "preload_error": f"{type(exc).__name__}: {exc}"}
     ctrl.send(json.dumps({"ready": info}).encode())
