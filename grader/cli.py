@@ -91,6 +91,10 @@ def lint(path: Path, fmt: str) -> None:
 def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool,
           server: str | None = None) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
+    if not static_only:
+        from grader.behavior.sandbox.launcher import prestart_for_one_run
+
+        prestart_for_one_run()  # its imports overlap the rubric's loading and the lint
     from grader.pipeline import grade_path
     from grader.reports.outputs import parse_formats, render_as, write_formats
     from grader.scoring.rubric import load_rubric

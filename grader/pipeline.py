@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from grader.discovery import Submission, load_submission
 from grader.errors import SubmissionError
@@ -17,6 +20,7 @@ from grader.static.engine import lint_paths
 # sandboxed child; "uvicorn" serves it for real and the parent sends HTTP (server_runner).
 # GRADER_SERVER carries the choice into batch worker processes.
 SERVERS = ("inprocess", "uvicorn")
+T = TypeVar("T")
 
 
 def behavior_server(server: str | None = None) -> str:
@@ -29,11 +33,10 @@ def behavior_server(server: str | None = None) -> str:
 def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool = True,
                      server: str | None = None) -> Report:
     started = time.perf_counter()
-    lint = lint_paths(submission.root, submission.python_files)
     fatal = None
     if not submission.python_files:
         fatal = f"{submission.origin}: no Python files to grade."
-    behavior = None
+    behavior_run = None
     reason = "Behavior checks were not run (static analysis only)."
     if fatal:
         reason = "Behavior checks were not run: there is no Python code."
@@ -43,7 +46,10 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         else:
             from grader.behavior.runner import run_behavior as run
 
-        behavior = run(submission, rubric)
+        # The behavior run mostly waits on its sandboxed child: lint meanwhile.
+        behavior_run = _Background(run, submission, rubric)
+    lint = lint_paths(submission.root, submission.python_files)
+    behavior = behavior_run.result() if behavior_run is not None else None
     report = score_submission(
         submission.name,
         rubric,
@@ -57,6 +63,28 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     )
     report.run.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
     return report
+
+
+class _Background(Generic[T]):
+    """``fn(*args)`` in a thread; ``result()`` waits and returns it or raises its exception."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._call, args=(fn, args), name="behavior-run", daemon=True)
+        self._thread.start()
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None,

@@ -70,6 +70,9 @@ def settings_for(rubric: Rubric, nonce: str) -> dict[str, Any]:
         "nonce": nonce,
         "checks": [c.id for c in rubric.checks if c.id in CHECKS],
         "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom.spec)
+        # GRADER_OVERLAP=0: every check alone, one after the other (harness.run.OVERLAPPED);
+        # the same verdicts, slower: for comparing and for debugging an app.
+        "overlap": os.environ.get("GRADER_OVERLAP", "1") != "0",
     }
 
 

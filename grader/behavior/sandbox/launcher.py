@@ -113,18 +113,24 @@ class JobHandle:
 
 
 class ForkServer:
-    def __init__(self, preload: bool = True) -> None:
+    def __init__(self, preload: bool = True, lean: bool = False) -> None:
         self.preload = preload
+        # lean: skip the warm-up of the rubric's pytest checks and of the real-server mode
+        # (~0.25 s); a child that needs them imports them itself, as a fresh one does.
+        self.lean = lean
         self.info: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctrl: socket.socket | None = None
+        self._pending: socket.socket | None = None  # spawned, its "ready" not read yet
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         args = [sys.executable, "-m", "grader.behavior.sandbox.forkserver", str(child_end.fileno())]
         if self.preload:
             args.append("--preload")
+        if self.lean:
+            args.append("--lean")
         debug = bool(os.environ.get("GRADER_DEBUG"))
         self._proc = subprocess.Popen(
             args, pass_fds=[child_end.fileno()], env=server_environment(), cwd="/",
@@ -132,6 +138,11 @@ class ForkServer:
             stderr=None if debug else subprocess.DEVNULL,
         )
         child_end.close()
+        self._pending = parent_end
+
+    def _await_ready(self) -> None:
+        parent_end, self._pending = self._pending, None
+        assert parent_end is not None and self._proc is not None
         ready, _, _ = select.select([parent_end], [], [], READY_TIMEOUT_S)
         data = parent_end.recv(1 << 16) if ready else b""
         if not data:
@@ -143,6 +154,17 @@ class ForkServer:
         self.info = json.loads(data)["ready"]
         self._ctrl = parent_end
 
+    def _start(self) -> None:
+        self._spawn()
+        self._await_ready()
+
+    def prestart(self) -> None:
+        """Start the server now without waiting for it: its imports then overlap the
+        caller's own work (a single ``grader grade`` lints while the server preloads)."""
+        with self._lock:
+            if self._proc is None:
+                self._spawn()
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -153,6 +175,11 @@ class ForkServer:
         payload = json.dumps({"job": job}).encode()
         try:
             with self._lock:
+                if self._pending is not None:
+                    try:
+                        self._await_ready()
+                    except SandboxError:
+                        self._stop_locked()  # the prestarted server failed: start one below
                 for attempt in (1, 2):
                     if not self.alive():
                         self._stop_locked()
@@ -170,6 +197,11 @@ class ForkServer:
         return JobHandle(parent_end)
 
     def _stop_locked(self) -> None:
+        if self._pending is not None:  # never used: no need to let it finish its preload
+            self._pending.close()
+            self._pending = None
+            if self._proc is not None:
+                self._proc.kill()
         if self._ctrl is not None:
             self._ctrl.close()
             self._ctrl = None
@@ -230,6 +262,25 @@ def shared_server() -> ForkServer:
             _shared = ForkServer(preload=True)
             atexit.register(shutdown)
         return _shared
+
+
+def prestart_for_one_run() -> None:
+    """A single ``grader grade``: start a lean warm server now, so its imports run on
+    another core while this process loads the rubric and lints; the run then forks from
+    it. Does nothing when a mode was chosen (``GRADER_SANDBOX``, ``set_mode``) or a server
+    exists already."""
+    global _shared
+    if (_mode or os.environ.get("GRADER_SANDBOX", "auto")) != "auto":
+        return
+    with _shared_lock:
+        if _shared is not None:
+            return
+        _shared = ForkServer(preload=True, lean=True)
+        atexit.register(shutdown)
+    try:
+        _shared.prestart()
+    except OSError:
+        pass  # no server then: submit() starts one when the run needs it
 
 
 def _forget_in_child() -> None:
