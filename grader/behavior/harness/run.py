@@ -68,6 +68,8 @@ RUN_ORDER = (
 # file), while a failure could come from another check's upload (an app that saves
 # every upload under one fixed name): confirming failures alone keeps every verdict what
 # the one-at-a-time order gives.
+OVERLAP_MAX_LOOP_GAP_S = 0.25  # loop-responsive's limit
+OVERLAP_MAX_PRIMARY_S = 2.0
 OVERLAPPED = frozenset({
     "missing-file-rejected", "empty-upload-handled", "unicode-filename-handled", "filename-contained",
     "concurrent-uploads-intact", "large-upload-intact",
@@ -97,6 +99,10 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
     for check_id in wanted:
         if check_id not in together:
             await _run_one(ctx, check_id, progress)
+    if not _worth_overlapping(ctx):
+        for check_id in together:
+            await _run_one(ctx, check_id, progress)
+        return
     ready = [c for c in together if _unmet(c, ctx.verdicts) is None]
     for check_id in together:
         if check_id not in ready:
@@ -110,6 +116,18 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
     for check_id in retried:
         await _run_one(ctx, check_id, progress)
     ctx.overlap = {"together": ready, "retried_alone": retried}
+
+
+def _worth_overlapping(ctx: CheckContext) -> bool:
+    """Overlap pays when uploads wait on tasks that let the loop run. An app that stalls
+    the loop (a blocking task) or is slow serializes them anyway, and a group that ran
+    into the exchange budget would leave less of the run's time for the retries."""
+    if ctx.primary is None:
+        return True  # nothing measured: the prerequisites decide (they skip the checks)
+    exchange = ctx.primary.exchange
+    took = (exchange.finished or exchange.started) - exchange.started
+    return (not exchange.timed_out and exchange.max_loop_gap_s <= OVERLAP_MAX_LOOP_GAP_S
+            and took <= OVERLAP_MAX_PRIMARY_S)
 
 
 async def _run_one(ctx: CheckContext, check_id: str, progress: ProgressFn) -> None:
