@@ -67,27 +67,39 @@ class WorkArea:
         timestamp tick keeps size and mtime.
         """
         found: dict[str, FileState] = {}
-        root = str(self.root)
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS]
-            for name in filenames:
-                if len(found) >= MAX_FILES:
-                    return found
-                full = os.path.join(dirpath, name)
+        # Top-down like os.walk (a folder's files, then its sub-folders, in directory
+        # order), but one lstat per file from scandir and paths built by concatenation:
+        # the snapshot at response time must stay cheap as the uploads accumulate.
+        pending = [(str(self.root), "")]
+        while pending:
+            folder, prefix = pending.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            subfolders = []
+            for entry in entries:
                 try:
-                    stat = os.lstat(full)
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name not in _SKIP_DIRS:
+                            subfolders.append((entry.path, prefix + entry.name + "/"))
+                        continue
+                    if len(found) >= MAX_FILES:
+                        return found
+                    if not entry.is_file(follow_symlinks=False):
+                        continue  # symlinks, sockets, fifos: never followed or read
+                    stat = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if not os.path.isfile(full) or os.path.islink(full):
-                    continue
                 if stat.st_size in hash_sizes:
-                    digest = self._hash_file(full, stat)
+                    digest = self._hash_file(entry.path, stat)
                 elif stat.st_size < hash_small:
-                    digest = self._hash_file(full, stat, cached=False)
+                    digest = self._hash_file(entry.path, stat, cached=False)
                 else:
                     digest = None
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                found[rel] = FileState(stat.st_size, stat.st_mtime_ns, digest)
+                found[prefix + entry.name] = FileState(stat.st_size, stat.st_mtime_ns, digest)
+            pending.extend(reversed(subfolders))
         return found
 
 
