@@ -66,7 +66,7 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
         )
         for index, p in enumerate(payloads)
     ))
-    after = ctx.area.snapshot({p.size for p in payloads})
+    after = ctx.area.snapshot({p.size for p in payloads}, expected=payloads)
     missing = [p.filename for p in payloads if not copies_of(after, p.sha256)]
     refused = [f"{p.filename}: {e.received()}" for p, e in zip(payloads, exchanges, strict=True) if not is_2xx(e)]
     timed_out = sum(e.timed_out for e in exchanges)

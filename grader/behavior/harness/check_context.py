@@ -78,7 +78,7 @@ class CheckContext:
             probe_sizes=sizes if probe else None,
             file_parts=(field, payload.filename, payload.content_type, payload.parts) if streamed else None,
         )
-        after = self.area.snapshot(sizes, hash_small=SMALL_FILE if probe else 0)
+        after = self.area.snapshot(sizes, hash_small=SMALL_FILE if probe else 0, expected=(payload,))
         return UploadRun(payload, exchange, before, after)
 
     def sent(self, payload: Payload) -> str:
