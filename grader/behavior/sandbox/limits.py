@@ -8,7 +8,7 @@ say exactly which ones held (``run.protections``). Linux-only pieces degrade to
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import resource
 import signal
@@ -24,11 +24,24 @@ PR_SET_PDEATHSIG = 1
 MAX_FILE_BYTES = 256 * 1024 * 1024  # RLIMIT_FSIZE: stops a disk-filling write loop
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once per process (the fork server loads it before forking,
+    so children inherit the handle). ``CDLL(None)`` is the running program with the
+    libraries it is linked to: ``ctypes.util.find_library("c")`` would run ``ldconfig
+    -p`` in a subprocess on every call."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl  # noqa: B018 - a Python built without a shared libc falls back below
+        return libc
+    except (OSError, AttributeError):
+        pass
+    from ctypes.util import find_library
+
+    try:
+        return ctypes.CDLL(find_library("c") or None, use_errno=True)
     except OSError:
         return None
 
