@@ -33,11 +33,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.behavior.sandbox import limits
+from grader.behavior.sandbox import limits, procs
+from grader.behavior.sandbox.tracker import FULL_REFRESH_S, Tracker
 
-
-from grader.behavior.sandbox import procs
 SWEEP_SECONDS = 0.05
+# With a dedicated uid per job, RLIMIT_NPROC enforces the process count and the uid ties
+# a re-parented process to its job, so the sweep (peak count, strays) can run less often.
+UID_SWEEP_SECONDS = 0.25
 MAX_PACKET = 1 << 20
 
 
@@ -48,7 +50,6 @@ class Job:
     uid: int | None
     max_processes: int
     started: float = field(default_factory=time.monotonic)
-    seen: dict[int, int] = field(default_factory=dict)  # pid -> start time
     status: int | None = None
     peak: int = 1
     storm: bool = False
@@ -69,12 +70,15 @@ class Server:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.selector.register(self.wake_r, selectors.EVENT_READ, None)
         self.running = True
+        self.proc = procs.proc_available()
+        self.tracker = Tracker()
+        self.last_full_refresh = 0.0
 
     # ---- main loop ------------------------------------------------------------------
     def serve(self) -> None:
         last_sweep = 0.0
         while self.running or self.jobs:
-            for key, _ in self.selector.select(SWEEP_SECONDS):
+            for key, _ in self.selector.select(self._sweep_interval()):
                 if key.fileobj is self.ctrl:
                     self._on_ctrl()
                 elif key.fileobj == self.wake_r:
@@ -86,12 +90,20 @@ class Server:
                     self._on_job_message(key.data)
             self._reap()
             now = time.monotonic()
-            if now - last_sweep >= SWEEP_SECONDS:
+            if now - last_sweep >= self._sweep_interval():
                 last_sweep = now
                 self._sweep()
             for job in [j for j in self.jobs.values() if j.status is not None]:
                 self._finish(job)
-        self._kill_orphans(set())
+        if self.proc:
+            self.tracker.refresh(full=True)
+            self._kill_strays()
+        self._kill_orphans()
+
+    def _sweep_interval(self) -> float:
+        if any(job.uid is None for job in self.jobs.values()):
+            return SWEEP_SECONDS  # the sweep alone enforces the process limit
+        return UID_SWEEP_SECONDS
 
     def _on_ctrl(self) -> None:
         try:
@@ -127,6 +139,7 @@ class Server:
             os.close(fd)
         job = Job(pid, job_sock, request.get("uid"), int(request.get("max_processes", 64)))
         self.jobs[pid] = job
+        self.tracker.add_job(pid, job.uid)
         self.selector.register(job_sock, selectors.EVENT_READ, job)
         self._send(job, {"pid": pid})
 
@@ -154,63 +167,46 @@ class Server:
                 job.status = status
 
     def _sweep(self) -> None:
-        """Track each job's tree (setsid'd grandchildren included) and enforce the
-        process-count limit where RLIMIT_NPROC cannot (no dedicated uid)."""
-        if not self.jobs or not procs.proc_available():
+        """Track each job's processes (setsid'd grandchildren included), enforce the
+        process-count limit where RLIMIT_NPROC cannot (no dedicated uid), and kill what
+        no running job claims. Cheap: only processes new since the last sweep are read
+        (``tracker``), every process again once per ``FULL_REFRESH_S``."""
+        if not self.jobs or not self.proc:
             return
-        table = procs.all_processes(with_uid=any(j.uid is not None for j in self.jobs.values()))
-        for job in self.jobs.values():
+        now = time.monotonic()
+        full = now - self.last_full_refresh >= FULL_REFRESH_S
+        if full:
+            self.last_full_refresh = now
+        self.tracker.refresh(full)
+        for job in list(self.jobs.values()):
             if job.status is not None or job.killed:
                 continue
-            tree = procs.descendants(job.pid, table)
-            mine = {p.pid: p.start for p in tree if p.pid != job.pid}
-            if job.uid is not None:
-                mine.update({p.pid: p.start for p in table if p.uid == job.uid})
-            job.seen.update(mine)
+            members = self.tracker.members(job.pid)
             if job.uid is not None:
                 # What RLIMIT_NPROC counts: every process and thread of the run's uid.
-                job.peak = max(job.peak, procs.count_tasks([p for p in table if p.uid == job.uid]))
+                job.peak = max(job.peak, procs.count_tasks(members))
             else:
-                job.peak = max(job.peak, 1 + len(mine))
-            if job.uid is None and len(mine) + 1 > job.max_processes:
-                job.storm = True
-                self._terminate(job)
-        self._kill_orphans(self._attributed(table), table)
+                job.peak = max(job.peak, len(members))
+                if len(members) > job.max_processes:
+                    job.storm = True
+                    self._terminate(job)
+        self._kill_strays()
 
-    def _attributed(self, table: list[procs.ProcInfo]) -> set[int]:
-        """Pids that belong to a job still running (so the orphan sweep leaves them)."""
-        keep: set[int] = set()
-        for job in self.jobs.values():
-            if job.killed or job.status is not None:
-                continue
-            for info in table:
-                if info.pid in job.seen or info.sid == job.pid or (job.uid is not None and info.uid == job.uid):
-                    keep.add(info.pid)
-        return keep
+    def _kill_strays(self) -> None:
+        """Processes of our tree that no running job claims: a finished job's leftovers,
+        an orphan re-parented to us that cannot be tied to any job."""
+        for info in self.tracker.strays():
+            procs.kill_process(info)
 
-    def _kill_orphans(self, keep: set[int], table: list[procs.ProcInfo] | None = None) -> None:
-        """Our children that are not workers are re-parented sandbox processes: kill them.
-
-        ``table``: a process table the caller just read (the sweep reuses its own, which
-        halves the /proc reads of a sweep that runs every 50 ms)."""
-        if not procs.proc_available():
+    def _kill_orphans(self) -> None:
+        """Last pass before exiting: every child of ours that is not a job (a full read
+        of /proc, whatever the tracker knows)."""
+        if not self.proc:
             return
         me = os.getpid()
-        for info in table if table is not None else procs.all_processes():
-            if info.ppid == me and info.pid not in self.jobs and info.pid not in keep and not info.zombie:
+        for info in procs.all_processes():
+            if info.ppid == me and info.pid not in self.jobs and not info.zombie:
                 procs.kill_process(info)
-
-    def _job_processes(self, job: Job) -> list[procs.ProcInfo]:
-        table = procs.all_processes(with_uid=job.uid is not None)
-        found = {p.pid: p for p in procs.descendants(job.pid, table)}
-        for info in table:
-            if info.pid == job.pid or info.sid == job.pid or info.pgid == job.pid:
-                found[info.pid] = info
-            elif job.seen.get(info.pid) == info.start:
-                found[info.pid] = info
-            elif job.uid is not None and info.uid == job.uid:
-                found[info.pid] = info
-        return list(found.values())
 
     def _terminate(self, job: Job) -> None:
         job.killed = True
@@ -220,7 +216,10 @@ class Server:
             except ProcessLookupError:
                 pass
         procs.kill_group(job.pid)
-        for info in self._job_processes(job):
+        if not self.proc:
+            return
+        self.tracker.refresh()
+        for info in self.tracker.members(job.pid):
             if info.pid != job.pid:
                 procs.kill_process(info)
 
@@ -228,18 +227,23 @@ class Server:
         """The worker exited: kill and reap the rest of its tree, then report."""
         killed = 0
         deadline = time.monotonic() + 5.0
-        while True:
+        # Without a dedicated uid nothing else ties a process to the job: re-read every
+        # process once (a recycled pid cannot hide one), then only the new ones.
+        full = job.uid is None
+        rest: list[procs.ProcInfo] = []
+        while self.proc:
             procs.kill_group(job.pid)
-            rest = [p for p in self._job_processes(job) if p.pid != job.pid]
+            self.tracker.refresh(full)
+            full = False
+            rest = [p for p in self.tracker.members(job.pid) if p.pid != job.pid]
             for info in rest:
-                if not info.zombie:
-                    procs.kill_process(info)
-                    killed += 1
+                killed += procs.kill_process(info)
             self._reap()
-            self._kill_orphans(set())
             if not rest or time.monotonic() > deadline:
                 break
             time.sleep(0.005)
+        self.tracker.end_job(job.pid)
+        self._kill_strays()
         status = job.status or 0
         exit_info = {
             "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,

@@ -30,8 +30,13 @@ def proc_available() -> bool:
 
 def read_proc(pid: int, with_uid: bool = False) -> ProcInfo | None:
     try:
-        with open(f"{PROC}/{pid}/stat", "rb") as handle:
-            raw = handle.read().decode("ascii", "replace")
+        # os.open/os.read: a third of the cost of open(); the line is a few hundred bytes
+        # (the command name is at most 16 characters).
+        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY)
+        try:
+            raw = os.read(fd, 4096).decode("ascii", "replace")
+        finally:
+            os.close(fd)
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
@@ -83,16 +88,18 @@ def descendants(root: int, table: list[ProcInfo] | None = None) -> list[ProcInfo
 
 
 def count_tasks(infos: list[ProcInfo]) -> int:
-    """Processes and threads of these processes (what RLIMIT_NPROC counts on Linux)."""
+    """Processes and threads of these processes (what RLIMIT_NPROC counts on Linux):
+    ``num_threads``, field 20 of ``/proc/<pid>/stat`` (one short read per process)."""
     total = 0
     for info in infos:
         try:
-            with open(f"{PROC}/{info.pid}/status", encoding="ascii", errors="replace") as handle:
-                for line in handle:
-                    if line.startswith("Threads:"):
-                        total += int(line.split()[1])
-                        break
-        except (OSError, ValueError):
+            fd = os.open(f"{PROC}/{info.pid}/stat", os.O_RDONLY)
+            try:
+                raw = os.read(fd, 4096).decode("ascii", "replace")
+            finally:
+                os.close(fd)
+            total += int(raw[raw.rfind(")") + 2 :].split()[17])
+        except (OSError, ValueError, IndexError):
             continue
     return total
 
@@ -102,12 +109,17 @@ def still_same(info: ProcInfo) -> bool:
     return current is not None and current.start == info.start
 
 
-def kill_process(info: ProcInfo) -> None:
-    if still_same(info):
-        try:
-            os.kill(info.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+def kill_process(info: ProcInfo) -> bool:
+    """SIGKILL the process if it is still the one ``info`` describes (same start time);
+    True when it was alive (not a zombie) and got the signal."""
+    current = read_proc(info.pid)
+    if current is None or current.start != info.start:
+        return False
+    try:
+        os.kill(info.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return not current.zombie
 
 
 def kill_group(pgid: int) -> None:
