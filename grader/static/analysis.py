@@ -15,17 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 from libcst._metadata_dependent import LazyValue
-from libcst.metadata import (
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
+from libcst.metadata import MetadataWrapper, PositionProvider
 
+from grader.static.fast_visit import install as _install_fast_visit
+from grader.static.scopes import QualifiedNames, resolve_scopes
 from grader.static.size_guard import check_size
 from grader.static.visitor_cache import install as _install_visitor_cache
 
 _install_visitor_cache()  # speed only: libcst re-lists visitor methods on every resolution
+_install_fast_visit()  # speed only: read-only walks no longer rebuild every node
 
 if TYPE_CHECKING:
     from grader.static.project import ProjectIndex
@@ -119,7 +117,11 @@ class ModuleAnalysis:
         self.project = project
         # Positions are resolved on first use (``position``): they cost a full code
         # generation pass, and a module without findings never needs one.
-        self._meta: dict[Any, Any] = dict(wrapper.resolve_many([QualifiedNameProvider, ScopeProvider]))
+        self._meta: dict[Any, Any] = {}
+        # libcst's scope analysis, run without MetadataWrapper's extra walks; qualified
+        # names asked of the node's scope on demand, as QualifiedNameProvider does.
+        self._scopes = resolve_scopes(module)
+        self._qualified = QualifiedNames(self._scopes)
         # Parents come from the fact collector's own walk: libcst's ParentNodeProvider
         # would walk the whole tree once more (about a fifth of a file's lint time).
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
@@ -162,8 +164,7 @@ class ModuleAnalysis:
         return value
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        names = self._get(QualifiedNameProvider, node) or set()
-        return {q.name for q in names}
+        return set(self._qualified.names(node))
 
     def is_qualified(self, node: cst.CSTNode, candidates: frozenset[str]) -> bool:
         return bool(self.qualified_names(node) & candidates)
@@ -177,7 +178,7 @@ class ModuleAnalysis:
         return self._parents.get(node)
 
     def scope(self, node: cst.CSTNode) -> Any:
-        return self._get(ScopeProvider, node)
+        return self._scopes.get(node)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

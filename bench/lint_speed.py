@@ -1,0 +1,113 @@
+"""Static analysis speed: ``grader lint`` over 1,000 files, and ms per file by stage.
+
+    python bench/lint_speed.py [--files 1000] [--runs 1] [--stages-only | --wall-only]
+
+Wall: the same setup as ``bench/throughput.py`` step 4 (the samples' ``.py`` files
+repeated round-robin into folders of at most 500, one ``grader lint`` process per folder,
+the wall time of all of them summed).
+
+Stages: in this process, over every sample ``.py`` file repeated (warm imports), the CPU
+time (``time.process_time``) per file of parse (size guard + libcst parse), metadata and
+facts (``ModuleAnalysis`` construction: names, scopes, the fact walk) and the 16 rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_submissions"
+FOLDER_MAX = 500
+GRADER = [sys.executable, "-m", "grader"]
+
+
+def build_lint_folders(target: Path, count: int) -> list[Path]:
+    """``count`` copies of the samples' ``.py`` files, in folders of at most 500."""
+    files = sorted(SAMPLES.rglob("*.py"))
+    folders: list[Path] = []
+    for i in range(count):
+        if i % FOLDER_MAX == 0:
+            folders.append(target / f"part{len(folders)}")
+            folders[-1].mkdir()
+        source = files[i % len(files)]
+        shutil.copyfile(source, folders[-1] / f"m{i:05d}_{source.stem}.py")
+    return folders
+
+
+def time_lint_wall(count: int) -> float:
+    with tempfile.TemporaryDirectory(prefix="lint-speed-") as tmp:
+        folders = build_lint_folders(Path(tmp), count)
+        started = time.perf_counter()
+        for folder in folders:
+            done = subprocess.run([*GRADER, "lint", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"grader lint failed: {done.stderr.decode()[-500:]}")
+        return time.perf_counter() - started
+
+
+def time_stages(repeat: int) -> dict[str, float]:
+    """CPU ms per file of parse, analysis (metadata + facts) and rules, warm process."""
+    import libcst as cst
+
+    from grader.static.analysis import ModuleAnalysis
+    from grader.static.registry import all_rules
+    from grader.static.size_guard import check_size
+
+    sources = [(p.name, p.read_bytes()) for p in sorted(SAMPLES.rglob("*.py"))]
+    rules = [r() for r in all_rules().values()]
+    ModuleAnalysis.parse(sources[0][1])  # warm-up: imports, caches
+    parse = analysis = rule_time = 0.0
+    files = 0
+    for _ in range(repeat):
+        for name, data in sources:
+            t0 = time.process_time()
+            check_size(data)
+            cst.parse_module(data)
+            t1 = time.process_time()
+            module = ModuleAnalysis.parse(data, path=name)
+            t2 = time.process_time()
+            for rule in rules:
+                list(rule.check(module))
+            t3 = time.process_time()
+            parse += t1 - t0
+            analysis += (t2 - t1) - (t1 - t0)  # ModuleAnalysis.parse parses again: subtract it
+            rule_time += t3 - t2
+            files += 1
+    return {
+        "files": files,
+        "parse_ms": round(1000 * parse / files, 2),
+        "metadata_and_facts_ms": round(1000 * analysis / files, 2),
+        "rules_ms": round(1000 * rule_time / files, 2),
+        "total_ms": round(1000 * (parse + analysis + rule_time) / files, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1, help="wall runs (the median is printed)")
+    parser.add_argument("--repeat", type=int, default=10, help="stage timing: passes over the samples")
+    parser.add_argument("--stages-only", action="store_true")
+    parser.add_argument("--wall-only", action="store_true")
+    args = parser.parse_args()
+    figures: dict[str, object] = {}
+    if not args.wall_only:
+        figures["stages"] = time_stages(args.repeat)
+        print(f"per file (CPU ms): {figures['stages']}")
+    if not args.stages_only:
+        walls = sorted(time_lint_wall(args.files) for _ in range(args.runs))
+        figures["lint_wall_s"] = round(walls[len(walls) // 2], 2)
+        figures["lint_wall_runs"] = [round(w, 2) for w in walls]
+        print(f"grader lint over {args.files} files (folders of <= {FOLDER_MAX}): {figures['lint_wall_s']} s")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
