@@ -54,7 +54,8 @@ def lint(path: Path, fmt: str) -> None:
     from grader.static.engine import lint_paths
 
     with load_submission(path) as submission:
-        result = lint_paths(submission.root, submission.python_files)
+        # jobs=0: many files are linted in one worker process per CPU (same output)
+        result = lint_paths(submission.root, submission.python_files, jobs=0)
         display_root = path if path.is_dir() else None
     if fmt == "json":
         click.echo(

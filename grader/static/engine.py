@@ -55,37 +55,65 @@ def describe_syntax_error(path: str, exc: Exception, source: bytes | None = None
     return f"{path}: cannot be parsed: {first}"
 
 
+@dataclass
+class ParseOutcome:
+    """One file's parse: the analysis, or the plain-language reason there is none."""
+
+    analysis: ModuleAnalysis | None
+    error: str | None = None
+    too_large: bool = False
+
+
+def parse_one(path: str, data: bytes, project: ProjectIndex | None) -> ParseOutcome:
+    try:
+        return ParseOutcome(ModuleAnalysis.parse(data, path=path, project=project))
+    except SourceTooLarge as exc:
+        return ParseOutcome(None, describe_syntax_error(path, exc, data), too_large=True)
+    except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
+        return ParseOutcome(None, describe_syntax_error(path, exc, data))
+    except RecursionError:
+        return ParseOutcome(None, f"{path}: nested too deeply to analyse")
+
+
+def record_parse(result: LintResult, path: str, outcome: ParseOutcome) -> None:
+    if outcome.error is not None:
+        result.errors.append(outcome.error)
+    if outcome.too_large:
+        result.too_large.append(path)
+    if outcome.analysis is not None:
+        result.modules.append(outcome.analysis)
+
+
 def parse_sources(sources: Iterable[tuple[str, bytes]]) -> LintResult:
     """Parse ``(relative path, bytes)`` pairs into one project index."""
     result = LintResult()
     project = ProjectIndex()
     for path, data in sources:
-        try:
-            analysis = ModuleAnalysis.parse(data, path=path, project=project)
-        except SourceTooLarge as exc:
-            result.errors.append(describe_syntax_error(path, exc, data))
-            result.too_large.append(path)
-            continue
-        except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
-            result.errors.append(describe_syntax_error(path, exc, data))
-            continue
-        except RecursionError:
-            result.errors.append(f"{path}: nested too deeply to analyse")
-            continue
-        project.add(analysis)
-        result.modules.append(analysis)
+        outcome = parse_one(path, data, project)
+        if outcome.analysis is not None:
+            project.add(outcome.analysis)
+        record_parse(result, path, outcome)
     return result
 
 
+def check_module(analysis: ModuleAnalysis, instances: Iterable[Rule], findings: set[Finding], errors: list[str]) -> None:
+    """Every rule over one module (a rule too deep for Python's stack is skipped, said so)."""
+    for rule in instances:
+        try:
+            findings.update(rule.check(analysis))
+        except RecursionError:
+            errors.append(f"{analysis.path}: {rule.code} skipped: code nested too deeply")
+
+
+def rule_instances(rules: Iterable[type[Rule]] | None = None) -> list[Rule]:
+    return [r() for r in (rules if rules is not None else all_rules().values())]
+
+
 def run_rules(result: LintResult, rules: Iterable[type[Rule]] | None = None) -> LintResult:
-    instances = [r() for r in (rules if rules is not None else all_rules().values())]
+    instances = rule_instances(rules)
     findings: set[Finding] = set()
     for analysis in result.modules:
-        for rule in instances:
-            try:
-                findings.update(rule.check(analysis))
-            except RecursionError:
-                result.errors.append(f"{analysis.path}: {rule.code} skipped: code nested too deeply")
+        check_module(analysis, instances, findings, result.errors)
     result.findings = sorted(findings)
     return result
 
@@ -96,7 +124,12 @@ def lint_sources(
     return run_rules(parse_sources(sources), rules)
 
 
-def lint_paths(root: Path, files: Iterable[Path], rules: Iterable[type[Rule]] | None = None) -> LintResult:
+def lint_paths(
+    root: Path, files: Iterable[Path], rules: Iterable[type[Rule]] | None = None, *, jobs: int = 1
+) -> LintResult:
+    """Lint files under ``root``. ``jobs`` > 1 (0: one per CPU) lints many files in worker
+    processes, same result; ``LintResult.modules`` is then left empty (the analyses stay
+    in the workers)."""
     sources = []
     errors = []
     for path in files:
@@ -105,6 +138,9 @@ def lint_paths(root: Path, files: Iterable[Path], rules: Iterable[type[Rule]] | 
             sources.append((rel, path.read_bytes()))
         except OSError as exc:
             errors.append(f"{rel}: cannot be read ({exc.strerror})")
-    result = lint_sources(sources, rules)
+    from grader.static.parallel import lint_in_parallel, worker_count
+
+    workers = worker_count(len(sources), jobs)
+    result = lint_in_parallel(sources, rules, workers) if workers > 1 else lint_sources(sources, rules)
     result.errors[:0] = errors
     return result

@@ -197,7 +197,18 @@ def schedule_for(cls: type) -> Schedule | None:
 _plans: dict[type, dict[type, tuple[tuple[str, bool, bool], ...]] | None] = {}
 
 
+_hooks_by_class: dict[type, set[str] | None] = {}
+
+
 def _hooked_attributes(visitor_class: type) -> set[str] | None:
+    try:
+        return _hooks_by_class[visitor_class]
+    except KeyError:
+        found = _hooks_by_class[visitor_class] = _list_hooked_attributes(visitor_class)
+        return found
+
+
+def _list_hooked_attributes(visitor_class: type) -> set[str] | None:
     """Names ``<Node>_<field>`` of the class's attribute hooks; None: call them all.
 
     ``CSTVisitor.on_visit_attribute`` only looks up ``visit_<Node>_<field>`` (and

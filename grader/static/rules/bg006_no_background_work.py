@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
@@ -88,10 +88,12 @@ def schedules_work(module: ModuleAnalysis, info: FunctionInfo) -> bool:
     return False
 
 
-def _all_modules(module: ModuleAnalysis) -> list[ModuleAnalysis]:
+def _all_modules(module: ModuleAnalysis) -> Iterable[ModuleAnalysis]:
     if module.project is None:
         return [module]
-    return list(module.project.modules.values()) or [module]
+    modules = module.project.modules
+    # Iterated, not listed: a parallel lint parses another worker's module only if reached.
+    return modules.values() if modules else [module]
 
 
 class NoBackgroundWork(Rule):
