@@ -18,6 +18,7 @@ from libcst._metadata_dependent import LazyValue
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from grader.static.fast_visit import install as _install_fast_visit
+from grader.static.node_kinds import is_kind
 from grader.static.scopes import QualifiedNames, resolve_scopes
 from grader.static.size_guard import check_size
 from grader.static.visitor_cache import install as _install_visitor_cache
@@ -247,8 +248,8 @@ def _find(
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, kind):
+        if is_kind(current, kind):
             yield current
-        if stop and current is not node and isinstance(current, stop):
+        if stop and current is not node and is_kind(current, stop):
             continue
         stack.extend(reversed(current.children))

@@ -16,6 +16,7 @@ from typing import Any
 import libcst as cst
 
 from grader.static.analysis import FunctionInfo, ModuleAnalysis
+from grader.static.node_kinds import is_kind
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "send")
 
@@ -74,7 +75,7 @@ def own_nodes(root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNod
             if len(_own_cache) >= _OWN_CACHE_MAX:
                 _own_cache.clear()
             _own_cache[id(root)] = cached
-    return (node for node in cached[1] if isinstance(node, kind))
+    return (node for node in cached[1] if is_kind(node, kind))
 
 
 # Every rule asks for the own nodes of the same function bodies (calls, withs, awaits...):
@@ -87,6 +88,9 @@ _own_cache: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
 _own_lock = threading.Lock()
 
 
+_NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+
 class _OwnNodeCollector(cst.CSTVisitor):
     # One visitor pass: much cheaper than walking ``node.children``, which libcst computes
     # with a fresh visitor on every access.
@@ -97,7 +101,7 @@ class _OwnNodeCollector(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.found.append(node)
-        return node is self.root or not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
+        return node is self.root or not is_kind(node, _NESTED_SCOPES)
 
 
 def awaited_calls(info: FunctionInfo) -> set[int]:

@@ -223,8 +223,10 @@ def _list_hooked_attributes(visitor_class: type) -> set[str] | None:
     hooked: set[str] = set()
     for name in dir(visitor_class):
         for prefix in ("visit_", "leave_"):
+            # libcst's base class declares every hook as a marked no-op: calling one does nothing
             if name.startswith(prefix) and "_" in name[len(prefix):]:
-                hooked.add(name[len(prefix):])
+                if not getattr(getattr(visitor_class, name), "_is_no_op", False):
+                    hooked.add(name[len(prefix):])
     return hooked
 
 
@@ -303,12 +305,13 @@ def _fast_children(self: CSTNode) -> Sequence[CSTNode]:
     if schedule is None:
         return _original_children.fget(self)  # type: ignore[union-attr]
     found: list[CSTNode] = []
-    for field, skip_none in schedule:
+    for field, _ in schedule:
         value = getattr(self, field)
-        if isinstance(value, CSTNode):
-            found.append(value)
-        elif isinstance(value, (tuple, list)):
+        kind = type(value)
+        if kind is tuple or kind is list:
             found.extend(value)
+        elif value is not None and value is not MaybeSentinel.DEFAULT:
+            found.append(value)
     return found
 
 
