@@ -73,6 +73,31 @@ class _Pruning(cst.CSTVisitor):
         self.log.append(("left_call_args", id(node)))
 
 
+class _TypedOnly(cst.CSTVisitor):
+    """No generic hook overridden (like libcst's scope visitors): typed methods only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.log.append(("name", id(node)))
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.log.append(("lambda", id(node)))
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.log.append(("def", id(node)))
+        return True
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.log.append(("left_call", id(original_node)))
+
+    def visit_Call_func(self, node: cst.Call) -> None:
+        self.log.append(("call_func", id(node)))
+
+
 def _walk_all(node: cst.CSTNode) -> list[cst.CSTNode]:
     found, stack = [], [node]
     while stack:
@@ -84,7 +109,7 @@ def _walk_all(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _assert_same_traversal(source: str) -> None:
     module = cst.parse_module(source)
-    for visitor_class in (_Recorder, _Pruning):
+    for visitor_class in (_Recorder, _Pruning, _TypedOnly):
         with fast_visit.libcst_traversal():
             theirs = visitor_class()
             assert module.visit(theirs) is module

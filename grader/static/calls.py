@@ -70,12 +70,17 @@ def own_nodes(root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNod
     if cached is None or cached[0] is not root:
         collector = _OwnNodeCollector(root)
         root.visit(collector)
-        cached = (root, tuple(collector.found))
+        cached = (root, tuple(collector.found), {})
         with _own_lock:
             if len(_own_cache) >= _OWN_CACHE_MAX:
                 _own_cache.clear()
             _own_cache[id(root)] = cached
-    return (node for node in cached[1] if is_kind(node, kind))
+    by_kind = cached[2]
+    found = by_kind.get(kind)
+    if found is None:
+        # the same nodes in the same order as filtering on every call; kept per kind
+        found = by_kind[kind] = tuple(node for node in cached[1] if is_kind(node, kind))
+    return iter(found)
 
 
 # Every rule asks for the own nodes of the same function bodies (calls, withs, awaits...):
@@ -84,7 +89,7 @@ def own_nodes(root: cst.CSTNode, kind: type[cst.CSTNode] | tuple[type[cst.CSTNod
 # reused while cached) and the cache is emptied when full; the lock because batch
 # workers analyse several submissions at once in threads.
 _OWN_CACHE_MAX = 2048
-_own_cache: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = {}
+_own_cache: dict[int, tuple[cst.CSTNode, tuple[cst.CSTNode, ...], dict[Any, tuple[cst.CSTNode, ...]]]] = {}
 _own_lock = threading.Lock()
 
 

@@ -192,9 +192,10 @@ def schedule_for(cls: type) -> Schedule | None:
     return schedule
 
 
-# visitor class -> {node class: ((field, skip when None, call the attribute hooks), ...)},
-# or None when the class must take libcst's own path (a transformer).
-_plans: dict[type, dict[type, tuple[tuple[str, bool, bool], ...]] | None] = {}
+# visitor class -> {node class: (((field, skip when None, call the attribute hooks), ...),
+# visit mode, visit method name, leave mode, leave method name)}, or None when the class
+# must take libcst's own path (a transformer).
+_plans: dict[type, dict[type, tuple[Any, ...]] | None] = {}
 
 
 _hooks_by_class: dict[type, set[str] | None] = {}
@@ -230,27 +231,46 @@ def _list_hooked_attributes(visitor_class: type) -> set[str] | None:
     return hooked
 
 
-def _plan_for(visitor_class: type) -> dict[type, tuple[tuple[str, bool, bool], ...]] | None:
+def _plan_for(visitor_class: type) -> dict[type, tuple[Any, ...]] | None:
     try:
         return _plans[visitor_class]
     except KeyError:
         pass
-    plan: dict[type, tuple[tuple[str, bool, bool], ...]] | None = None
+    plan: dict[type, tuple[Any, ...]] | None = None
     if issubclass(visitor_class, cst.CSTVisitor):
         plan = {}
     _plans[visitor_class] = plan
     return plan
 
 
-def _entries(plan: dict[type, Any], visitor_class: type, node_class: type) -> tuple[tuple[str, bool, bool], ...] | None:
+# How ``_walk`` makes a node's visit / leave call for a visitor class:
+_GENERIC = 0  # the visitor's own on_visit / on_leave (it overrides them)
+_METHOD = 1  # CSTVisitor's: look up and call visit_<Node> / leave_<Node>, named here
+_NOTHING = 2  # CSTVisitor's, and the class's visit_<Node> is absent or a marked no-op
+
+
+def _typed_call(visitor_class: type, generic: Any, base: Any, method: str) -> tuple[int, str]:
+    if generic is not base:
+        return _GENERIC, method
+    found = getattr(visitor_class, method, None)
+    if found is None or getattr(found, "_is_no_op", False):
+        # CSTVisitor.on_visit would call a no-op (None: visit the children) or nothing
+        return _NOTHING, method
+    return _METHOD, method
+
+
+def _entries(plan: dict[type, Any], visitor_class: type, node_class: type) -> tuple[Any, ...] | None:
     schedule = schedule_for(node_class)
     if schedule is None:
         return None
     hooked = _hooked_attributes(visitor_class)
     name = node_class.__name__
-    entries = tuple(
+    fields = tuple(
         (field, skip_none, hooked is None or f"{name}_{field}" in hooked) for field, skip_none in schedule
     )
+    on_visit = _typed_call(visitor_class, visitor_class.on_visit, cst.CSTVisitor.on_visit, f"visit_{name}")
+    on_leave = _typed_call(visitor_class, visitor_class.on_leave, cst.CSTVisitor.on_leave, f"leave_{name}")
+    entries = (fields, *on_visit, *on_leave)
     plan[node_class] = entries
     return entries
 
@@ -258,7 +278,7 @@ def _entries(plan: dict[type, Any], visitor_class: type, node_class: type) -> tu
 def _instance_hooks(visitor: Any) -> bool:
     """The instance itself holds ``visit_*``/``leave_*`` callables (looked up by getattr)."""
     namespace = getattr(visitor, "__dict__", None)
-    return bool(namespace) and any(key.startswith(("visit_", "leave_")) for key in namespace)
+    return bool(namespace) and any(key.startswith(("visit_", "leave_", "on_")) for key in namespace)
 
 
 def _fast_visit(self: CSTNode, visitor: Any) -> Any:
@@ -277,8 +297,15 @@ def _walk(node: CSTNode, visitor: Any, plan: dict[type, Any]) -> bool | None:
         entries = _entries(plan, type(visitor), type(node))
         if entries is None:
             return None
-    if visitor.on_visit(node):
-        for field, skip_none, hooks in entries:
+    fields, visit_mode, visit_name, leave_mode, leave_name = entries
+    if visit_mode == _NOTHING:
+        go = True
+    elif visit_mode == _METHOD:
+        go = getattr(visitor, visit_name)(node) is not False
+    else:
+        go = visitor.on_visit(node)
+    if go:
+        for field, skip_none, hooks in fields:
             value = getattr(node, field)
             if value is None and skip_none:
                 continue
@@ -294,7 +321,10 @@ def _walk(node: CSTNode, visitor: Any, plan: dict[type, Any]) -> bool | None:
                     _original_visit(value, visitor)
             if hooks:
                 visitor.on_leave_attribute(node, field)
-    visitor.on_leave(node)
+    if leave_mode == _GENERIC:
+        visitor.on_leave(node)
+    elif leave_mode == _METHOD:
+        getattr(visitor, leave_name)(node)
     return True
 
 
