@@ -1,6 +1,7 @@
 """The scope analysis the rules use (grader/static/scopes.py) answers exactly like
 libcst's ``ScopeProvider`` and ``QualifiedNameProvider`` resolved through
-``MetadataWrapper`` with libcst's own traversal (the path the grader used before).
+``MetadataWrapper`` with libcst's own traversal (the path the grader used before), and
+the start positions of findings (grader/static/positions.py) are ``PositionProvider``'s.
 
 For every node of a corpus (samples, rule examples, tricky modules, generated modules):
 the same qualified names (``time.sleep``, ``fastapi.BackgroundTasks``, aliased imports),
@@ -15,11 +16,12 @@ import hypothesmith
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, ScopeProvider
 from libcst.metadata.scope_provider import Scope
 
 from grader.static import fast_visit
 from grader.static.analysis import ModuleAnalysis
+from grader.static.positions import start_positions
 from grader.static.scopes import QualifiedNames, resolve_scopes
 from tests.static_corpus import corpus
 
@@ -102,6 +104,16 @@ def _assert_same_metadata(source: str) -> None:
     assert set(by_number_theirs) == set(by_number_ours)
     for number in sorted(n for n in by_number_theirs if n is not None):
         assert _scope_state(by_number_ours[number], our_ids) == _scope_state(by_number_theirs[number], their_ids)
+    _assert_same_starts(module)
+
+
+def _assert_same_starts(module: cst.Module) -> None:
+    with fast_visit.libcst_traversal():
+        ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    starts = start_positions(module)
+    assert set(starts) == set(ranges)
+    for node, code_range in ranges.items():
+        assert starts[node] == (code_range.start.line, code_range.start.column), type(node).__name__
 
 
 @pytest.mark.parametrize(("name", "source"), corpus(), ids=[name for name, _ in corpus()])
@@ -129,6 +141,20 @@ def test_same_metadata_on_grammar_generated_source(source: str) -> None:
 def test_same_metadata_on_node_generated_source(source: str) -> None:
     assume(_parses(source))
     _assert_same_metadata(source)
+
+
+_LINE_BREAKS = [
+    "a = 1\r\nb = (\r  2)\r\n",
+    "if a:\n\tb = 'x'  # c\n\n\tc = 1\n",
+    "s = \"\"\"x\r\ny\ry\"\"\"; t = 2\n",
+    "def f(\n    a,\n):\n    return (a\n    + 1)\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("source", _LINE_BREAKS, ids=["crlf-and-cr", "tabs", "multiline-string", "continuations", "empty"])
+def test_start_positions_with_every_kind_of_line_break(source: str) -> None:
+    _assert_same_starts(cst.parse_module(source))
 
 
 def test_the_names_rules_ask_for() -> None:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 from libcst._metadata_dependent import LazyValue
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from grader.static.fast_visit import install as _install_fast_visit
 from grader.static.node_kinds import is_kind
+from grader.static.positions import start_positions
 from grader.static.scopes import QualifiedNames, resolve_scopes
 from grader.static.size_guard import check_size
 from grader.static.visitor_cache import install as _install_visitor_cache
@@ -117,8 +118,10 @@ class ModuleAnalysis:
         self.wrapper = wrapper
         self.project = project
         # Positions are resolved on first use (``position``): they cost a full code
-        # generation pass, and a module without findings never needs one.
+        # generation pass, and a module without findings never needs one. Only starts
+        # are recorded (PositionProvider's ``.start``, without building every range).
         self._meta: dict[Any, Any] = {}
+        self._starts: dict[cst.CSTNode, tuple[int, int]] | None = None
         # libcst's scope analysis, run without MetadataWrapper's extra walks; qualified
         # names asked of the node's scope on demand, as QualifiedNameProvider does.
         self._scopes = resolve_scopes(module)
@@ -172,8 +175,10 @@ class ModuleAnalysis:
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and 1-based column of ``node``'s start."""
-        code_range = self._get(PositionProvider, node)
-        return code_range.start.line, code_range.start.column + 1
+        if self._starts is None:
+            self._starts = start_positions(self.module)
+        line, column = self._starts[node]
+        return line, column + 1
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self._parents.get(node)
