@@ -10,7 +10,9 @@ Why our own server rather than ``multiprocessing``'s forkserver: each child need
 descriptors passed with the request (result and output pipes), must never inherit the
 other jobs' descriptors, and its whole process tree must be killed and reaped on
 demand. The server is a child subreaper, so orphaned grandchildren (double fork,
-``setsid``) come back to it and are killed and reaped here, not left to init.
+``setsid``) come back to it and are killed and reaped here, not left to init. Which
+process belongs to which job is kept by ``tracker`` (each process read once, when it
+first appears), so watching the jobs costs little however busy the machine is.
 
 Protocol (AF_UNIX SOCK_SEQPACKET, one JSON object per packet):
   control socket: parent -> server ``{"job": {...}}`` with fds [job socket, result,
