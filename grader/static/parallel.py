@@ -15,6 +15,7 @@ few files, the lint runs in this process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 MIN_FILES_PER_WORKER = 16
 # Slices per worker: a worker that finishes early takes the next slice.
 SLICES_PER_WORKER = 4
+_GC_TUNING: tuple[int, int, int] | None = (20_000, 20, 100)
 
 
 def available_cpus() -> int:
@@ -133,6 +135,11 @@ def _lint_slice(bounds: tuple[int, int]) -> SliceResult:
     global _index
     if _index is None:
         _index = LazyProjectIndex(_sources)
+        if _GC_TUNING:
+            # A short-lived worker that keeps every module it parsed: full collections
+            # rescanning them (and what it inherited from the parent) were ~10% of its time.
+            gc.freeze()
+            gc.set_threshold(*_GC_TUNING)
     result = SliceResult()
     modules = []
     for position in range(*bounds):
@@ -147,6 +154,36 @@ def _lint_slice(bounds: tuple[int, int]) -> SliceResult:
     for analysis in modules:
         check_module(analysis, instances, result.findings, result.rule_errors)
     return result
+
+
+# Imports the rules and fills the per-class caches (field orders, visitor plans, node
+# kinds) once in the parent, so the forked workers inherit them instead of each
+# building its own.
+_WARM_UP_SOURCE = b"""\
+import time
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    data = await file.read()
+    with open(f"uploads/{file.filename}", "wb") as out:
+        out.write(data)
+    tasks.add_task(process, file.filename, size=len(data))
+    return {"ok": True, "items": [x for x in range(3) if x], "map": {"a": -1}}
+
+def process(name: str) -> None:
+    try:
+        time.sleep(1)
+    except Exception as exc:
+        print(exc)
+"""
+
+
+def _warm_up(rules: list[type[Rule]] | None) -> None:
+    from grader.static.engine import lint_sources
+
+    lint_sources([("warm_up.py", _WARM_UP_SOURCE)], rules)
 
 
 def _slices(count: int, pieces: int) -> list[tuple[int, int]]:
@@ -168,6 +205,7 @@ def lint_in_parallel(
 
     global _sources, _rules, _index
     _sources, _rules, _index = sources, list(rules) if rules is not None else None, None
+    _warm_up(_rules)
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(workers) as pool:
