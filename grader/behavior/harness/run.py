@@ -180,7 +180,10 @@ async def _run_app(found: FoundApp, area: WorkArea, settings: dict[str, Any], de
             area=area, found=found, nonce=run["nonce"], deadline=deadline,
             exchange_budget_s=exchange_budget, sandbox_root=sandbox_root,
         )
+        cpu_started = time.process_time()
         await _run_checks(ctx, wanted, progress, overlap=settings.get("overlap", True) is not False)
+        # The per-check CPU figures overlap when checks ran together; this one does not.
+        run["timings"]["checks_cpu_total_ms"] = _ms(time.process_time() - cpu_started)
         if ctx.overlap:
             run["overlap"] = ctx.overlap
         run["timings"]["checks_ms"] = ctx.timings_ms
