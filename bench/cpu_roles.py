@@ -10,8 +10,9 @@ Roles, by depth below the ``grader batch`` process:
 - ``fork servers``: depth 2 (``grader.behavior.sandbox.forkserver``), their own CPU only.
 - ``sandboxed``: every process the fork servers forked and reaped (the children that
   run the harness, and whatever they started): the fork servers' ``children`` CPU times.
-  ``checks`` is the part the harness itself measured inside the checks (sum of each
-  report's ``run.timings.checks_cpu_ms``), the rest is the child's set-up and tear-down.
+  ``checks`` is the part the harness itself measured inside the checks (each report's
+  ``run.timings.checks_cpu_total_ms``; older reports: the sum of ``checks_cpu_ms``, which
+  counts overlapping checks twice), the rest is the child's import, set-up and tear-down.
 
 The tree is sampled every 0.1 s with psutil (test extra); the peak PSS of the tree
 (``/proc/<pid>/smaps_rollup``, shared pages counted once) is sampled at the same time.
@@ -94,7 +95,11 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
     checks_cpu = 0.0
     for path in reports:
         timings = (json.loads(path.read_text(encoding="utf-8")).get("run") or {}).get("timings") or {}
-        checks_cpu += sum(v for v in (timings.get("checks_cpu_ms") or {}).values() if isinstance(v, (int, float)))
+        total = timings.get("checks_cpu_total_ms")
+        if isinstance(total, (int, float)):
+            checks_cpu += total  # the process CPU of all checks (they may overlap)
+        else:
+            checks_cpu += sum(v for v in (timings.get("checks_cpu_ms") or {}).values() if isinstance(v, (int, float)))
     shutil.rmtree(out, ignore_errors=True)
     role = {0: "batch", 1: "workers", 2: "fork servers"}
     figures: dict[str, float] = {"n": n, "wall_s": round(wall, 1)}
