@@ -121,10 +121,12 @@ class TreeMemory:
         self._thread.join()
 
 
-def run_batch(submissions: Path, out: Path, jobs: int, extra_env: dict[str, str]) -> dict[str, float]:
+def run_batch(submissions: Path, out: Path, jobs: int, extra_env: dict[str, str],
+              per_job: int | None = None) -> dict[str, float]:
     started, cpu_started = time.perf_counter(), children_cpu_s()
     env = {**os.environ, **extra_env}
-    proc = subprocess.Popen([*GRADER, "batch", str(submissions), "--out", str(out), "--jobs", str(jobs), "--force"],
+    extra = ["--per-job", str(per_job)] if per_job else []
+    proc = subprocess.Popen([*GRADER, "batch", str(submissions), "--out", str(out), "--jobs", str(jobs), "--force", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     with TreeMemory(proc.pid) as memory:
         _, err = proc.communicate()
@@ -190,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--per-job", type=int, default=None, help="grader batch --per-job (default: grader's)")
     parser.add_argument("--baseline-n", type=int, default=100)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-extras", action="store_true", help="no lint / single grade timing")
@@ -201,7 +204,7 @@ def main() -> None:
         mix = build_class(classroom, args.n)
         print(f"class: {args.n} submissions, round-robin copies of {len(mix)} samples "
               f"({min(mix.values())}-{max(mix.values())} each): {', '.join(sorted(mix))}")
-        batch = run_batch(classroom, Path(tmp) / "out", args.jobs, {})
+        batch = run_batch(classroom, Path(tmp) / "out", args.jobs, {}, args.per_job)
         batch["per_s"] = round(args.n / batch["seconds"], 2)
         batch["cpu_ms_per_submission"] = round(batch["cpu_seconds"] * 1000 / args.n)
         print(f"grader batch --jobs {args.jobs}: {batch['seconds']} s, {batch['per_s']} submissions/s, "

@@ -24,9 +24,12 @@ import click
 @click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
               help="inprocess (default): drive each app as ASGI; uvicorn: serve it for real and send HTTP.")
 @click.option("--html", is_flag=True, help="Also write the class dashboard OUT_DIR/index.html (see `grader dashboard`).")
+@click.option("--per-job", "per_job", type=click.IntRange(min=1), default=None,
+              help="Submissions each job grades at once (default 8 with behavior checks: they mostly wait "
+                   "on the student's tasks; more uses more memory, ~10 MiB each).")
 def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: str | None, force: bool,
           shard: str | None, fmt: tuple[str, ...], static_only: bool, html: bool = False,
-          server: str | None = None) -> None:
+          server: str | None = None, per_job: int | None = None) -> None:
     """Grade every submission in SUBMISSIONS_DIR (folders, .zip or .py; the name is the student id).
 
     Rerunning skips submissions whose report is up to date (same files, rubric and grader
@@ -50,6 +53,7 @@ def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: s
         shard=parse_shard(shard) if shard else None,
         formats=formats,
         run_behavior=not static_only,
+        per_worker=per_job,
     )
     result = run_batch(options)
     click.echo(closing_table(result.summary), nl=False)

@@ -120,6 +120,24 @@ def test_usage_errors_exit_2(tmp_path: Path):
     assert bad_shard.exit_code == 2 and "K must be between 1 and N" in bad_shard.output
     bad_jobs = runner.invoke(main, ["batch", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--jobs", "0"])
     assert bad_jobs.exit_code == 2
+    bad_per_job = runner.invoke(main, ["batch", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--per-job", "0"])
+    assert bad_per_job.exit_code == 2
+
+
+def test_per_job_sets_the_submissions_each_worker_grades_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import grader.batch.runner as runner_module
+
+    seen: list[int] = []
+
+    def capture(options: runner_module.BatchOptions) -> None:
+        seen.append(options.threads_per_worker())
+        raise SystemExit(0)
+
+    monkeypatch.setattr(runner_module, "run_batch", capture)
+    (tmp_path / "c").mkdir()
+    for extra, expected in (([], runner_module.BEHAVIOR_THREADS_PER_WORKER), (["--per-job", "3"], 3)):
+        CliRunner().invoke(main, ["batch", str(tmp_path / "c"), "--out", str(tmp_path / "o"), *extra])
+        assert seen.pop() == expected
 
 
 def test_the_server_mode_is_part_of_the_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
