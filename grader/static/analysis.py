@@ -1,7 +1,9 @@
 """One parse, one metadata pass, shared facts: what every static rule asks about a module.
 
-A :class:`ModuleAnalysis` parses a file once with libcst, resolves position, qualified
-name, scope and parent metadata once, and collects the facts the rules share: functions,
+A :class:`ModuleAnalysis` parses a file once with libcst, resolves libcst's scope
+analysis once (qualified names are asked of it on demand, positions computed on the
+first finding, parents recorded by the fact walk), and collects the facts the rules
+share: functions,
 upload endpoints (route-decorated functions with an ``UploadFile`` parameter),
 ``add_task`` calls on a real ``BackgroundTasks`` receiver, and per-function local
 assignments for one-step dataflow. Rules only query these facts (see ``rule.py``).
@@ -14,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-from libcst._metadata_dependent import LazyValue
 from libcst.metadata import MetadataWrapper
 
 from grader.static.fast_visit import install as _install_fast_visit
@@ -120,7 +121,6 @@ class ModuleAnalysis:
         # Positions are resolved on first use (``position``): they cost a full code
         # generation pass, and a module without findings never needs one. Only starts
         # are recorded (PositionProvider's ``.start``, without building every range).
-        self._meta: dict[Any, Any] = {}
         self._starts: dict[cst.CSTNode, tuple[int, int]] | None = None
         # libcst's scope analysis, run without MetadataWrapper's extra walks; qualified
         # names asked of the node's scope on demand, as QualifiedNameProvider does.
@@ -158,15 +158,6 @@ class ModuleAnalysis:
         return cls(path, wrapper.module, wrapper, project, module_name or _module_name(path))
 
     # ----- metadata ------------------------------------------------------
-    def _get(self, provider: Any, node: cst.CSTNode) -> Any:
-        table = self._meta.get(provider)
-        if table is None:
-            table = self._meta[provider] = self.wrapper.resolve(provider)
-        value = table.get(node)
-        if isinstance(value, LazyValue):
-            value = value()
-        return value
-
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return set(self._qualified.names(node))
 
