@@ -25,7 +25,7 @@ import click
               help="inprocess (default): drive each app as ASGI; uvicorn: serve it for real and send HTTP.")
 @click.option("--html", is_flag=True, help="Also write the class dashboard OUT_DIR/index.html (see `grader dashboard`).")
 @click.option("--per-job", "per_job", type=click.IntRange(min=1), default=None,
-              help="Submissions each job grades at once (default 8 with behavior checks: they mostly wait "
+              help="Submissions each job grades at once (default 12 with behavior checks: they mostly wait "
                    "on the student's tasks; more uses more memory, ~10 MiB each).")
 def batch(submissions_dir: Path, out_dir: Path, jobs: int | None, rubric_name: str | None, force: bool,
           shard: str | None, fmt: tuple[str, ...], static_only: bool, html: bool = False,
