@@ -66,26 +66,31 @@ def binary_payload(nonce: str) -> Payload:
 LARGE_CHUNK = 1 << 20
 
 
+NONCE_TAIL = 64  # the last bytes of the 16 MiB payload: "\r\nlarge <nonce>" padded with dots
+
+
 @lru_cache(maxsize=1)
-def _large_parts() -> tuple[tuple[bytes, ...], Any]:
-    """The fixed chunks of the 16 MiB payload and their SHA-256 state (built once per
-    process: a forking parent builds them before forking, see :func:`warm_up`)."""
+def _large_parts() -> tuple[tuple[bytes, ...], bytes, Any]:
+    """The fixed chunks of the 16 MiB payload, the fixed start of its last chunk, and the
+    SHA-256 state of both (built once per process: a forking parent builds them before
+    forking, see :func:`warm_up`)."""
     block = ((_TRICKY + bytes(range(256))) * 200)[: 64 * 1024]
     chunk = block * (LARGE_CHUNK // len(block))
     fixed = (chunk,) * (LARGE_SIZE // LARGE_CHUNK - 1)
+    last_start = chunk[:-NONCE_TAIL]
     state = hashlib.sha256()
-    for part in fixed:
+    for part in (*fixed, last_start):
         state.update(part)
-    return fixed, state
+    return fixed, last_start, state
 
 
 def large_payload(nonce: str) -> Payload:
-    # Only the last 1 MiB chunk carries the nonce: it alone is built and hashed per run.
-    fixed, state = _large_parts()
-    last = fixed[0][:-64] + (b"\r\nlarge " + nonce.encode()).ljust(64, b".")
+    # Only the last 64 bytes carry the nonce: they alone are hashed per run.
+    fixed, last_start, state = _large_parts()
+    tail = (b"\r\nlarge " + nonce.encode()).ljust(NONCE_TAIL, b".")
     digest = state.copy()
-    digest.update(last)
-    payload = Payload(f"large-{nonce}.bin", (*fixed, last), "application/octet-stream")
+    digest.update(tail)
+    payload = Payload(f"large-{nonce}.bin", (*fixed, last_start + tail), "application/octet-stream")
     payload.__dict__["sha256"] = digest.hexdigest()  # fills the cached_property
     return payload
 
