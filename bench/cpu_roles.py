@@ -39,16 +39,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+from bench.throughput import pss_kib  # noqa: E402
 
 
 def _depth(proc: psutil.Process, top: int) -> int:
@@ -85,7 +76,7 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
             except psutil.Error:
                 continue
             last[proc.pid] = (depth, times)
-            pss += _pss_kib(proc.pid)
+            pss += pss_kib(proc.pid)
         peak_pss = max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.monotonic() - started

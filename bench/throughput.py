@@ -71,13 +71,14 @@ def children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _pss_kib(pid: int) -> int:
+def pss_kib(pid: int) -> int:
+    """The process's proportional set size (shared pages split between sharers), 0 if gone."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
             for line in handle:
                 if line.startswith("Pss:"):
                     return int(line.split()[1])
-    except OSError:
+    except (OSError, ValueError):
         pass
     return 0
 
@@ -106,7 +107,7 @@ class TreeMemory:
                     rss += proc.memory_info().rss // 1024
                 except psutil.Error:
                     continue
-                pss += _pss_kib(proc.pid)
+                pss += pss_kib(proc.pid)
             self.peak_pss_kib = max(self.peak_pss_kib, pss)
             self.peak_rss_kib = max(self.peak_rss_kib, rss)
             self.peak_processes = max(self.peak_processes, len(procs))

@@ -101,3 +101,14 @@ def corpus() -> list[tuple[str, str]]:
     for index, source in enumerate(TRICKY):
         found.append((f"tricky-{index}", textwrap.dedent(source)))
     return found
+
+
+def libcst_parses(source: str) -> bool:
+    """Generated source libcst rejects is not ours to test (hypothesmith makes some)."""
+    import libcst as cst
+
+    try:
+        cst.parse_module(source)
+    except Exception:  # noqa: BLE001
+        return False
+    return True

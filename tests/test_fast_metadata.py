@@ -23,7 +23,7 @@ from grader.static import fast_visit
 from grader.static.analysis import ModuleAnalysis
 from grader.static.positions import start_positions
 from grader.static.scopes import QualifiedNames, resolve_scopes
-from tests.static_corpus import corpus
+from tests.static_corpus import corpus, libcst_parses
 
 _SETTINGS = settings(
     max_examples=40,
@@ -121,25 +121,17 @@ def test_same_names_and_scopes_as_libcst_providers(name: str, source: str) -> No
     _assert_same_metadata(source)
 
 
-def _parses(source: str) -> bool:
-    try:
-        cst.parse_module(source)
-    except Exception:  # noqa: BLE001 - generated source libcst rejects is not ours to test
-        return False
-    return True
-
-
 @_SETTINGS
 @given(hypothesmith.from_grammar())
 def test_same_metadata_on_grammar_generated_source(source: str) -> None:
-    assume(_parses(source))
+    assume(libcst_parses(source))
     _assert_same_metadata(source)
 
 
 @_SETTINGS
 @given(hypothesmith.from_node())
 def test_same_metadata_on_node_generated_source(source: str) -> None:
-    assume(_parses(source))
+    assume(libcst_parses(source))
     _assert_same_metadata(source)
 
 
