@@ -22,6 +22,10 @@ def check(path: Path, min_score: str | None, rubric_name: str | None, static_onl
     With GITHUB_ACTIONS=true, findings are printed as workflow commands (inline on the pull
     request) and the Markdown report is appended to $GITHUB_STEP_SUMMARY.
     """
+    if not static_only:
+        from grader.behavior.sandbox.launcher import prestart_for_one_run
+
+        prestart_for_one_run()  # its imports overlap the rubric's loading and the lint (as `grade`)
     from grader.ci.check import annotation_locator, append_step_summary, in_github_actions, parse_threshold, passes
     from grader.pipeline import grade_path
     from grader.reports import github, markdown, text
