@@ -48,7 +48,12 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
 
         # The behavior run mostly waits on its sandboxed child: lint meanwhile.
         behavior_run = _Background(run, submission, rubric)
-    lint = lint_paths(submission.root, submission.python_files)
+    try:
+        lint = lint_paths(submission.root, submission.python_files)
+    except BaseException:
+        if behavior_run is not None:
+            behavior_run.wait()  # never leave a run going on a folder about to be removed
+        raise
     behavior = behavior_run.result() if behavior_run is not None else None
     report = score_submission(
         submission.name,
@@ -80,8 +85,11 @@ class _Background(Generic[T]):
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             self._error = exc
 
-    def result(self) -> T:
+    def wait(self) -> None:
         self._thread.join()
+
+    def result(self) -> T:
+        self.wait()
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]

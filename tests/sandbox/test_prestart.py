@@ -57,3 +57,25 @@ def test_an_error_in_the_behavior_run_reaches_the_caller(monkeypatch: pytest.Mon
     monkeypatch.setattr(runner, "run_behavior", broken)
     with load_submission(SAMPLE) as submission, pytest.raises(GraderError, match="the sandbox broke"):
         grade_submission(submission, load_rubric(None))
+
+
+def test_a_lint_crash_waits_for_the_behavior_run_before_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import grader.behavior.runner as runner
+    import grader.pipeline as pipeline
+
+    finished = threading.Event()
+
+    def slow_run(*_args: object, **_kwargs: object) -> None:
+        finished.wait(0.2)
+        finished.set()
+
+    def crashing_lint(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("lint broke")
+
+    monkeypatch.setattr(runner, "run_behavior", slow_run)
+    monkeypatch.setattr(pipeline, "lint_paths", crashing_lint)
+    with load_submission(SAMPLE) as submission, pytest.raises(RuntimeError, match="lint broke"):
+        grade_submission(submission, load_rubric(None))
+    assert finished.is_set()  # the run ended before the submission's folder could go
