@@ -30,6 +30,7 @@ from typing import Any
 from grader.atomic import write_text_atomic
 from grader.batch.pool import ThreadedProcessPool
 from grader.batch.entries import BatchEntry, content_hash, discover_entries
+from grader.batch.schedule import likely_slow, spread_slow_early
 from grader.batch.progress import Progress
 from grader.batch.shard import Shard
 from grader.batch.summary import StudentResult, build_summary, grades_csv
@@ -152,7 +153,7 @@ Work = Callable[[Job], Graded]
 
 
 def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:
-    pending = list(reversed(jobs))  # pop() from the end keeps the sorted order
+    pending = list(reversed(jobs))  # pop() from the end keeps the order given (schedule.py)
     suspects: list[Job] = []
     processes, threads = max(1, options.jobs), options.threads_per_worker()
     width = processes * threads
@@ -249,6 +250,8 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
             reused += 1
         else:
             jobs.append(Job(entry.student, entry.path, options.rubric, run_behavior, formats, key))
+    if run_behavior:
+        jobs = spread_slow_early(jobs, lambda job: likely_slow(job.path))
     progress = progress_factory(len(entries))
     progress.skipped(reused)
     try:
