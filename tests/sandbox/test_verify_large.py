@@ -6,7 +6,10 @@ from pathlib import Path
 
 from grader.behavior.harness import payloads
 from grader.behavior.outcome import Verdict
-from grader.behavior.sandbox.verify import COMPARE_FROM_BYTES, recheck_disk
+import pytest
+
+from grader.behavior.harness import workarea
+from grader.behavior.sandbox.verify import recheck_disk
 
 NONCE = "0123456789ab"
 
@@ -22,8 +25,18 @@ def write_large(path: Path, change_at: int | None = None) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_the_large_payload_is_big_enough_to_be_compared_not_hashed():
-    assert payloads.large_payload(NONCE).size >= COMPARE_FROM_BYTES
+def test_an_intact_large_copy_is_compared_not_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    write_large(tmp_path / "big.bin")
+
+    class NoHashing:
+        @staticmethod
+        def sha256(*_args: object) -> None:
+            raise AssertionError("the work area hashed a file instead of comparing it")
+
+    monkeypatch.setattr(workarea, "hashlib", NoHashing)
+    verdicts = large_claim()
+    assert recheck_disk(verdicts, tmp_path, NONCE) == []
+    assert verdicts["large-upload-intact"].details["parent_recheck"] == "confirmed"
 
 
 def test_an_intact_large_copy_is_confirmed(tmp_path: Path):

@@ -18,11 +18,6 @@ from grader.behavior.outcome import Verdict
 if TYPE_CHECKING:
     from grader.behavior.harness.payloads import Payload
 
-# A payload this big is looked for by comparing the bytes of every file of its size
-# instead of hashing them: a 16 MiB file is read and compared in ~2 ms, hashed in ~9 ms,
-# and a file that differs (a processed copy of the same size) stops at its first chunk.
-COMPARE_FROM_BYTES = 1 << 20
-
 
 def _run_payloads(nonce: str) -> tuple[dict[str, list[Payload]], list[Payload]]:
     """The payloads each disk claim is about, and every non-empty upload of this run (a
@@ -43,45 +38,15 @@ def _run_payloads(nonce: str) -> tuple[dict[str, list[Payload]], list[Payload]]:
     return by_check, [p for p in everything if p.size]
 
 
-def _same_bytes(path: Path, parts: tuple[bytes, ...], buffer: bytearray) -> bool:
-    """Does the file at ``path`` hold exactly ``parts`` joined (its size already matched)?"""
-    try:
-        with open(path, "rb", buffering=0) as handle:
-            for part in parts:
-                if len(buffer) != len(part):
-                    buffer = bytearray(len(part))
-                view, filled = memoryview(buffer), 0
-                while filled < len(part):
-                    got = handle.readinto(view[filled:])
-                    if not got:
-                        return False
-                    filled += got
-                if buffer != part:  # bytearray == bytes: one memcmp
-                    return False
-            return not handle.read(1)
-    except OSError:
-        return False
-
-
 def _intact_on_disk(root: Path, wanted: list[Payload]) -> set[str]:
     """SHA-256 of each wanted payload that has an intact copy under ``root`` now.
 
     The walk is the harness's own disk probe (``WorkArea.snapshot``), so the parent and
-    the child agree on what "the work area" holds. Small payloads are found by hashing
-    every file of their size, big ones by comparing bytes (same answer, less CPU)."""
-    big = {p.sha256: p for p in wanted if p.size >= COMPARE_FROM_BYTES}
-    small_sizes = frozenset(p.size for p in wanted if p.size < COMPARE_FROM_BYTES)
-    area = WorkArea(root)
-    snapshot = area.snapshot(small_sizes)
+    the child agree on what "the work area" holds; a file of a wanted payload's size is
+    compared with it byte for byte (a 16 MiB copy: read and compared, not hashed)."""
+    snapshot = WorkArea(root).snapshot(frozenset(p.size for p in wanted), expected=wanted)
     on_disk = {(state.size, state.sha256) for state in snapshot.values() if state.sha256 is not None}
-    intact = {p.sha256 for p in wanted if p.size < COMPARE_FROM_BYTES and (p.size, p.sha256) in on_disk}
-    buffer = bytearray(COMPARE_FROM_BYTES)
-    for digest, payload in big.items():
-        for rel, state in snapshot.items():
-            if state.size == payload.size and _same_bytes(area.root / rel, payload.parts, buffer):
-                intact.add(digest)
-                break
-    return intact
+    return {p.sha256 for p in wanted if (p.size, p.sha256) in on_disk}
 
 
 def recheck_disk(verdicts: dict[str, Verdict], work: Path, nonce: str | None) -> list[str]:
