@@ -28,7 +28,8 @@ def proc_available() -> bool:
     return os.path.isdir(os.path.join(PROC, "self"))
 
 
-def read_proc(pid: int, with_uid: bool = False) -> ProcInfo | None:
+def _stat_fields(pid: int) -> list[str] | None:
+    """``/proc/<pid>/stat`` from field 3 (state) on: ``[0]`` is field 3, ``[17]`` field 20."""
     try:
         # os.open/os.read: a third of the cost of open(); the line is a few hundred bytes
         # (the command name is at most 16 characters).
@@ -40,7 +41,13 @@ def read_proc(pid: int, with_uid: bool = False) -> ProcInfo | None:
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    rest = raw[raw.rfind(")") + 2 :].split()
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def read_proc(pid: int, with_uid: bool = False) -> ProcInfo | None:
+    rest = _stat_fields(pid)
+    if rest is None:
+        return None
     try:
         state = rest[0]
         ppid, pgid, sid = int(rest[1]), int(rest[2]), int(rest[3])
@@ -92,14 +99,10 @@ def count_tasks(infos: list[ProcInfo]) -> int:
     ``num_threads``, field 20 of ``/proc/<pid>/stat`` (one short read per process)."""
     total = 0
     for info in infos:
+        fields = _stat_fields(info.pid)
         try:
-            fd = os.open(f"{PROC}/{info.pid}/stat", os.O_RDONLY)
-            try:
-                raw = os.read(fd, 4096).decode("ascii", "replace")
-            finally:
-                os.close(fd)
-            total += int(raw[raw.rfind(")") + 2 :].split()[17])
-        except (OSError, ValueError, IndexError):
+            total += int(fields[17]) if fields is not None else 0
+        except (ValueError, IndexError):
             continue
     return total
 
