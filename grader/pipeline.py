@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING
 
 from grader.discovery import Submission, load_submission
 from grader.errors import SubmissionError
@@ -16,11 +16,13 @@ from grader.scoring.rubric import Rubric
 from grader.scoring.score import score_submission
 from grader.static.engine import lint_paths
 
+if TYPE_CHECKING:
+    from grader.behavior.outcome import BehaviorOutcome
+
 # How the behavior checks reach the app: "inprocess" drives it as an ASGI callable in the
 # sandboxed child; "uvicorn" serves it for real and the parent sends HTTP (server_runner).
 # GRADER_SERVER carries the choice into batch worker processes.
 SERVERS = ("inprocess", "uvicorn")
-T = TypeVar("T")
 
 
 def behavior_server(server: str | None = None) -> str:
@@ -36,8 +38,8 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     fatal = None
     if not submission.python_files:
         fatal = f"{submission.origin}: no Python files to grade."
-    behavior_run = None
     reason = "Behavior checks were not run (static analysis only)."
+    run: Callable[[Submission, Rubric], BehaviorOutcome] | None = None
     if fatal:
         reason = "Behavior checks were not run: there is no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
@@ -45,16 +47,13 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
             from grader.behavior.server.runner import run_behavior_server as run
         else:
             from grader.behavior.runner import run_behavior as run
-
-        # The behavior run mostly waits on its sandboxed child: lint meanwhile.
-        behavior_run = _Background(run, submission, rubric)
-    try:
+    # The behavior run mostly waits on its sandboxed child: lint meanwhile. Leaving the
+    # block waits for the run even when the lint raised: it must not go on using a
+    # submission folder about to be removed.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="behavior-run") as pool:
+        behavior_run = pool.submit(run, submission, rubric) if run is not None else None
         lint = lint_paths(submission.root, submission.python_files)
-    except BaseException:
-        if behavior_run is not None:
-            behavior_run.wait()  # never leave a run going on a folder about to be removed
-        raise
-    behavior = behavior_run.result() if behavior_run is not None else None
+        behavior = behavior_run.result() if behavior_run is not None else None
     report = score_submission(
         submission.name,
         rubric,
@@ -68,31 +67,6 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     )
     report.run.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
     return report
-
-
-class _Background(Generic[T]):
-    """``fn(*args)`` in a thread; ``result()`` waits and returns it or raises its exception."""
-
-    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._call, args=(fn, args), name="behavior-run", daemon=True)
-        self._thread.start()
-
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> None:
-        try:
-            self._value = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self._error = exc
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> T:
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
 
 
 def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None,
