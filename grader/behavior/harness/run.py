@@ -99,17 +99,13 @@ async def _run_checks(ctx: CheckContext, wanted: list[str], progress: ProgressFn
     for check_id in wanted:
         if check_id not in together:
             await _run_one(ctx, check_id, progress)
-    if not _worth_overlapping(ctx):
-        for check_id in together:
-            await _run_one(ctx, check_id, progress)
-        return
-    ready = [c for c in together if _unmet(c, ctx.verdicts) is None]
+    ready = [c for c in together if _unmet(c, ctx.verdicts) is None] if _worth_overlapping(ctx) else []
+    if len(ready) < 2:
+        ready = []
     for check_id in together:
         if check_id not in ready:
-            await _run_one(ctx, check_id, progress)  # records the skip
-    if len(ready) < 2:
-        for check_id in ready:
-            await _run_one(ctx, check_id, progress)
+            await _run_one(ctx, check_id, progress)  # alone: skipped, or nothing to overlap it with
+    if not ready:
         return
     await asyncio.gather(*(_run_one(ctx, check_id, progress) for check_id in ready))
     retried = [c for c in ready if ctx.verdicts[c].status != "passed"]
