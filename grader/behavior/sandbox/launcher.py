@@ -255,11 +255,12 @@ def current_mode() -> str:
         return "fresh"
 
 
-def shared_server() -> ForkServer:
+def shared_server(lean: bool = False) -> ForkServer:
+    """This process's warm server (``lean`` applies only to the one created now)."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = ForkServer(preload=True)
+            _shared = ForkServer(preload=True, lean=lean)
             atexit.register(shutdown)
         return _shared
 
@@ -268,17 +269,11 @@ def prestart_for_one_run() -> None:
     """A single ``grader grade``: start a lean warm server now, so its imports run on
     another core while this process loads the rubric and lints; the run then forks from
     it. Does nothing when a mode was chosen (``GRADER_SANDBOX``, ``set_mode``) or a server
-    exists already."""
-    global _shared
+    runs already."""
     if (_mode or os.environ.get("GRADER_SANDBOX", "auto")) != "auto":
         return
-    with _shared_lock:
-        if _shared is not None:
-            return
-        _shared = ForkServer(preload=True, lean=True)
-        atexit.register(shutdown)
     try:
-        _shared.prestart()
+        shared_server(lean=True).prestart()
     except OSError:
         pass  # no server then: submit() starts one when the run needs it
 
