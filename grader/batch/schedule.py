@@ -21,12 +21,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from grader.discovery.submission import iter_files
+
 T = TypeVar("T")
 
 EARLY_SHARE = 0.85  # likely slow submissions are placed within this first part of the queue
 _MAX_FILES = 50
 _MAX_BYTES = 1 << 20
-_SKIP_DIRS = frozenset({"__pycache__", ".git", ".venv", "venv", "node_modules"})
 
 
 def spread_slow_early(items: Sequence[T], is_slow: Callable[[T], bool]) -> list[T]:
@@ -58,14 +59,8 @@ def likely_slow(path: Path) -> bool:
 
 
 def _python_files(root: Path) -> list[Path]:
-    found: list[Path] = []
-    for candidate in sorted(root.rglob("*.py")):
-        if _SKIP_DIRS.intersection(candidate.relative_to(root).parts):
-            continue
-        found.append(candidate)
-        if len(found) >= _MAX_FILES:
-            break
-    return found
+    # The grader's own file discovery: the same tool folders skipped as when grading.
+    return [path for path in iter_files(root) if path.suffix == ".py"][:_MAX_FILES]
 
 
 def _blocks_in_async(module: Path) -> bool:
