@@ -48,3 +48,19 @@ def test_a_same_size_file_that_differs_gets_its_own_digest(tmp_path: Path) -> No
     found = WorkArea(tmp_path).snapshot(frozenset({payload.size}), expected=(payload,))
     assert found["saved.bin"].sha256 == _sha(bytes(damaged))
     assert copies_of(found, payload.sha256) == []
+
+
+def test_holds_compares_part_by_part_and_wants_the_exact_length(tmp_path: Path) -> None:
+    from grader.behavior.harness.workarea import _holds
+
+    parts = (b"a" * 1000, b"b" * 1000, b"tail")
+    path = tmp_path / "f"
+    path.write_bytes(b"".join(parts))
+    assert _holds(str(path), parts)
+    path.write_bytes(b"".join(parts) + b"!")  # longer
+    assert not _holds(str(path), parts)
+    path.write_bytes(b"".join(parts)[:-1])  # shorter: the last part is read short
+    assert not _holds(str(path), parts)
+    path.write_bytes(b"a" * 999 + b"X" + b"b" * 1000 + b"tail")  # the first part differs
+    assert not _holds(str(path), parts)
+    assert not _holds(str(tmp_path / "missing"), parts)
