@@ -76,7 +76,7 @@ class GraderProbe:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            if self.monitor._task is None:
+            if not self.monitor.running:
                 self.monitor.start()
             try:
                 await self.app(scope, receive, send)
@@ -99,7 +99,7 @@ class GraderProbe:
 
     async def _measured(self, tag: str, sizes: frozenset[int] | None, scope: dict[str, Any],
                         receive: Any, send: Any) -> None:
-        if self.monitor._task is None:
+        if not self.monitor.running:
             self.monitor.start()
         record = Record(started=time.perf_counter())
         if len(self.records) < MAX_RECORDS:
