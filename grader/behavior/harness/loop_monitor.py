@@ -44,8 +44,6 @@ class LoopMonitor:
         self._open: dict[int, Window] = {}
         self._task: asyncio.Task[None] | None = None
         self._selector: Any = None
-        # Subtracted from every gap: the heartbeat's own sleep (0 when iterations are timed).
-        self._expected_s = 0.0
 
     @property
     def running(self) -> bool:
@@ -56,7 +54,9 @@ class LoopMonitor:
         self._busy_s += seconds
 
     def _current_gap(self, now: float) -> float:
-        gap = now - self._last_tick - (self._busy_s - self._busy_at_last_tick) - self._expected_s
+        # The heartbeat's own sleep is not a stall; timed iterations have none.
+        expected = TICK_S if self._task is not None else 0.0
+        gap = now - self._last_tick - (self._busy_s - self._busy_at_last_tick) - expected
         return max(gap, 0.0)
 
     def _tick(self) -> None:
@@ -81,10 +81,8 @@ class LoopMonitor:
         selector = getattr(loop, "_selector", None)
         if selector is not None and callable(getattr(selector, "select", None)):
             self._selector = selector
-            self._expected_s = 0.0
             selector.select = self._timed_select(selector.select)  # an instance attribute: stop() removes it
             return
-        self._expected_s = TICK_S
         self._task = loop.create_task(self._beat())
 
     def _timed_select(self, select: Callable[..., Any]) -> Callable[..., Any]:

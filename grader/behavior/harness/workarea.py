@@ -130,17 +130,14 @@ class WorkArea:
 
 
 def _holds(path: str, parts: tuple[bytes, ...]) -> bool:
-    """The file's bytes are exactly ``parts`` joined (read once, part by part).
-
-    Read into one reused buffer: a fresh 1 MiB ``bytes`` per read is a fresh mapping,
-    and its 256 page faults cost more than the comparison (4,096 per 16 MiB file)."""
-    buffers: dict[int, bytearray] = {}
+    """The file's bytes are exactly ``parts`` joined (read once, part by part, into one
+    reused buffer rather than a new ``bytes`` per part)."""
+    buffer = bytearray()
     try:
         with open(path, "rb") as handle:
             for part in parts:
-                buffer = buffers.get(len(part))
-                if buffer is None:
-                    buffer = buffers[len(part)] = bytearray(len(part))
+                if len(buffer) != len(part):
+                    buffer = bytearray(len(part))
                 if handle.readinto(buffer) != len(part) or buffer != part:
                     return False
             return handle.read(1) == b""
