@@ -18,6 +18,9 @@ The tree is sampled every 0.1 s with psutil (test extra); the peak PSS of the tr
 (``/proc/<pid>/smaps_rollup``, shared pages counted once) is sampled at the same time.
 The machine may be shared: compare figures taken in one session, and repeat.
 
+``cpu_use`` is the tree's CPU time over wall time x cores: below 1, cores sat idle.
+Arguments after ``--`` go to ``grader batch`` (``-- --per-job 16``).
+
 ``--build N`` first fills CLASS_DIR with N round-robin copies of the sample submissions
 (``bench/throughput.py``'s ``build_class``).
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -110,7 +114,9 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
     per_sub["sandboxed checks (harness)"] = round(checks_cpu / max(n, 1), 1)
     total = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     per_sub["TOTAL tree"] = round(total * 1000 / max(n, 1), 1)
-    return {"n": n, "wall_s": round(wall, 1), "peak_pss_mib": round(peak_pss / 1024), **per_sub}
+    # The share of the machine's CPU time the batch used: what is left is idle cores.
+    cpu_use = round(total / (wall * (os.cpu_count() or 1)), 3)
+    return {"n": n, "wall_s": round(wall, 1), "cpu_use": cpu_use, "peak_pss_mib": round(peak_pss / 1024), **per_sub}
 
 
 def main() -> None:
@@ -120,7 +126,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--build", type=int, default=0, help="first build N submissions into CLASS_DIR")
     parser.add_argument("batch_args", nargs="*", help="extra arguments for grader batch (after --)")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # "-- --per-job 16": argparse leaves them unparsed
+    args.batch_args += [arg for arg in extra if arg != "--"]
     if args.build:
         from bench.throughput import build_class
 
