@@ -60,9 +60,10 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
     out = Path(tempfile.mkdtemp(prefix="cpu-roles-out-"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
+    errors = tempfile.TemporaryFile()
     batch = subprocess.Popen(
         [sys.executable, "-m", "grader", "batch", str(class_dir), "--out", str(out), "--jobs", str(jobs), *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=errors,
     )
     top = psutil.Process(batch.pid)
     last: dict[int, tuple[int, psutil._common.pcputimes]] = {}
@@ -84,6 +85,12 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
         peak_pss = max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.monotonic() - started
+    if batch.returncode != 0:  # e.g. a grader batch option it does not know: no figures then
+        errors.seek(0)
+        tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        shutil.rmtree(out, ignore_errors=True)
+        raise SystemExit(f"grader batch exited with {batch.returncode}: {' '.join(tail)}")
+    errors.close()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     reports = [p for p in out.glob("*.json") if p.name not in ("summary.json",)]
     n = len(reports)
@@ -120,20 +127,24 @@ def measure(class_dir: Path, jobs: int, extra: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="Arguments after -- go to grader batch (-- --per-job 16).")
     parser.add_argument("class_dir", type=Path)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--build", type=int, default=0, help="first build N submissions into CLASS_DIR")
-    parser.add_argument("batch_args", nargs="*", help="extra arguments for grader batch (after --)")
-    args, extra = parser.parse_known_args()  # "-- --per-job 16": argparse leaves them unparsed
-    args.batch_args += [arg for arg in extra if arg != "--"]
+    # Split at "--" before parsing: argparse would reject "--per-job" as an option of ours,
+    # and a typo in one of our own options must still be an error.
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    batch_args = argv[split + 1 :]
     if args.build:
         from bench.throughput import build_class
 
         args.class_dir.mkdir(parents=True, exist_ok=True)
         build_class(args.class_dir, args.build)
-    rows = [measure(args.class_dir, args.jobs, args.batch_args) for _ in range(args.repeat)]
+    rows = [measure(args.class_dir, args.jobs, batch_args) for _ in range(args.repeat)]
     keys = list(rows[0])
     print(f"{'ms CPU per submission':30}" + "".join(f"{'run ' + str(i + 1):>10}" for i in range(len(rows))))
     for key in keys:

@@ -100,8 +100,10 @@ def count_tasks(infos: list[ProcInfo]) -> int:
     total = 0
     for info in infos:
         fields = _stat_fields(info.pid)
+        if fields is None:
+            continue  # gone since it was listed
         try:
-            total += int(fields[17]) if fields is not None else 0
+            total += int(fields[17])
         except (ValueError, IndexError):
             continue
     return total
