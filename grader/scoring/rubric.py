@@ -20,7 +20,7 @@ on_finding = "fail"   # static only: "fail" (default for error/warning) or "info
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,11 @@ from grader.behavior.catalog import all_checks
 from grader.errors import RubricError
 from grader.model import Severity
 from grader.static.registry import all_rules
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser as a package (a conditional dependency in pyproject.toml)
+    import tomli as tomllib
 
 DEFAULT_RUBRIC = "background-file-processing"
 REPO_RUBRICS = Path(__file__).resolve().parents[2] / "rubrics"
