@@ -14,6 +14,12 @@ from grader.errors import GraderError
 from grader.model import Severity
 
 
+def color_wanted() -> bool:
+    """Styles are written unless NO_COLOR is set (no-color.org); click.echo strips them
+    when the output is not a terminal."""
+    return not os.environ.get("NO_COLOR")
+
+
 class GraderGroup(click.Group):
     """Turns GraderError (and any unexpected crash) into one clear line, never a traceback."""
 
@@ -87,10 +93,11 @@ def lint(path: Path, fmt: str) -> None:
               help="Write the report here; with several formats, sibling files (report.json, report.junit.xml, ...).")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
 @click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
+@click.option("-q", "--quiet", is_flag=True, help="Text format: the score and one line per problem.")
 @click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
               help="inprocess (default): drive the app as ASGI; uvicorn: serve it for real and send HTTP.")
 def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool,
-          server: str | None = None) -> None:
+          quiet: bool = False, server: str | None = None) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
     if not static_only:
         from grader.behavior.sandbox.launcher import prestart_for_one_run
@@ -110,7 +117,7 @@ def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Pat
     if output is not None:
         write_formats(report, output, formats, verbose=verbose)
     else:
-        click.echo(render_as(report, formats[0], verbose=verbose), nl=False)
+        click.echo(render_as(report, formats[0], verbose=verbose, color=color_wanted(), quiet=quiet), nl=False)
 
 
 @main.command()

@@ -6,8 +6,9 @@ import html
 import re
 
 from grader.model import Report
+from grader.reports.feedback import grouped, label, shown_errors
 
-_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
+_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️", "advice": "💡"}
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -36,26 +37,22 @@ def render(report: Report) -> str:
         f" · grader {cell(report.grader_version)}",
         "",
     ]
-    if report.status == "error" or report.errors:
+    errors = shown_errors(report.errors, report.checks)
+    if report.status == "error" or errors:
         lines.append("**The grader reported problems:**" if report.status != "error"
                      else "**The submission could not be graded:**")
-        lines.extend(f"- {cell(e)}" for e in report.errors)
+        lines.extend(f"- {cell(e)}" for e in errors)
         lines.append("")
+    groups = grouped(report.checks)
     lines += ["| | Check | Points |", "|---|---|---:|"]
-    for check in report.checks:
-        lines.append(f"| {_ICON.get(check.status, '?')} | {cell(check.title)} (`{cell(check.id)}`)"
-                     f" | {check.score:g}/{check.max_score:g} |")
-    todo = [c for c in report.checks if c.status in {"failed", "error"} or (c.status == "passed" and c.findings)]
+    for group in groups:
+        lines.append(f"| {_ICON.get(label(group.first), '?')} | {cell(group.title())}"
+                     f" | {group.score:g}/{group.max_score:g} |")
+    todo = [g for g in groups if label(g.first) != "passed" and g.lines()]
     if todo:
         lines += ["", "### Feedback", ""]
-        for check in todo:
-            lines.append(f"<details><summary>{_ICON.get(check.status, '?')} {cell(check.title)}"
-                         f" ({check.status})</summary>")
-            lines += ["", fence(check.feedback or "(no feedback)"), "", "</details>", ""]
-    skipped = [c for c in report.checks if c.status == "skipped"]
-    if skipped:
-        # Usually one shared reason ("static analysis only"): say it once, not per check.
-        reasons = sorted({c.feedback for c in skipped})
-        lines += ["", f"**Not run ({len(skipped)} checks):**"]
-        lines.extend(f"- {cell(reason)}" for reason in reasons)
+        for group in todo:
+            status = label(group.first)
+            lines.append(f"<details><summary>{_ICON.get(status, '?')} {cell(group.title())}</summary>")
+            lines += ["", fence("\n".join(group.lines())), "", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

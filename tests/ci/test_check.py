@@ -59,7 +59,7 @@ def test_in_github_actions_annotations_point_at_repo_paths_and_summary_is_append
     assert "::error file=app/main.py,line=11,col=5,title=BG001::" in result.output
     text = summary.read_text()
     assert text.startswith("# earlier step\n")  # appended, not overwritten
-    row = next(line for line in text.splitlines() if "(`BG001`)" in line)
+    row = next(line for line in text.splitlines() if "| BG001" in line)
     assert row.startswith("| ❌ |") and row.endswith("| 0/10 |")
 
 
