@@ -10,14 +10,9 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.errors import GraderError
+from grader.commands.terminal import color_wanted
+from grader.errors import GraderError, SubmissionError
 from grader.model import Severity
-
-
-def color_wanted() -> bool:
-    """Styles are written unless NO_COLOR is set (no-color.org); click.echo strips them
-    when the output is not a terminal."""
-    return not os.environ.get("NO_COLOR")
 
 
 class GraderGroup(click.Group):
@@ -54,32 +49,25 @@ def main() -> None:
 def lint(path: Path, fmt: str) -> None:
     """Static analysis only: never imports or runs the submission.
 
-    Prints `path:line:col: CODE message` lines; exits 1 if any finding is an error.
+    PATH is one submission (folder, .py or .zip) or a class folder (several submissions
+    side by side, each with its own app, as `grader batch` takes): each submission is then
+    linted on its own. Prints `path:line:col: CODE message` lines; exits 1 if any finding
+    is an error.
     """
-    from grader.discovery import load_submission
-    from grader.static.engine import lint_paths
+    from grader.commands.lint import lint_targets, run_lint
 
-    with load_submission(path) as submission:
-        # jobs=0: many files are linted in one worker process per CPU (same output)
-        result = lint_paths(submission.root, submission.python_files, jobs=0)
-        display_root = path if path.is_dir() else None
+    targets = lint_targets(path, note=lambda m: click.echo(f"grader: note: {m}", err=True))
+    findings, errors = run_lint(targets)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {"findings": [f.to_dict() for f in result.findings], "errors": result.errors},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps({"findings": findings, "errors": errors}, indent=2, ensure_ascii=False))
     else:
-        for error in result.errors:
+        for error in errors:
             click.echo(f"error: {error}", err=True)
-        for f in result.findings:
-            shown = (display_root / f.path).as_posix() if display_root else path.as_posix()
-            click.echo(f"{shown}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}")
-        if not result.findings and not result.errors:
-            click.echo("All checks passed: no finding.", err=True)
-    failed = any(f.severity is Severity.ERROR for f in result.findings) or bool(result.errors)
+        for f in findings:
+            click.echo(f"{f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['severity']}] {f['message']}")
+        if not findings and not errors:
+            click.echo(f"All checks passed: no finding in {len(targets)} submission(s).", err=True)
+    failed = any(f["severity"] == Severity.ERROR.value for f in findings) or bool(errors)
     sys.exit(1 if failed else 0)
 
 
@@ -113,7 +101,15 @@ def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Pat
     if len(formats) > 1 and output is None:
         raise click.UsageError("several --format values need --output FILE (each format goes to a sibling file).")
     rubric = load_rubric(rubric_name)
-    report = grade_path(path, rubric, run_behavior=not static_only, server=server)
+    try:
+        report = grade_path(path, rubric, run_behavior=not static_only, server=server)
+    except SubmissionError as exc:
+        if output is not None:  # as `grader batch` does: the report says why, with status "error"
+            from grader.pipeline import error_report
+
+            name = path.stem if path.suffix else path.name
+            write_formats(error_report(name, rubric, exc.message), output, formats, verbose=verbose)
+        raise
     if output is not None:
         write_formats(report, output, formats, verbose=verbose)
     else:
@@ -123,14 +119,11 @@ def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Pat
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a rule code: what it does, why it is bad, an example, what to use instead."""
-    from grader.static.registry import all_rules, get_rule
+    """Explain a rule code (BG001) or a behavior check id (saved-file-intact): what it
+    checks, why it matters and how to fix it."""
+    from grader.commands.explain import explanation
 
-    rule = get_rule(code)
-    if rule is None:
-        known = ", ".join(all_rules())
-        raise GraderError(f"unknown rule code {code!r} (known: {known}).")
-    click.echo(rule.documentation(), nl=False)
+    click.echo(explanation(code), nl=False)
 
 
 @main.command()

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import click
+
 from grader import __version__
 from grader.model import Report
 
@@ -134,13 +136,26 @@ def grades_csv(summary: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def closing_table(summary: dict[str, Any], top: int = 5) -> str:
-    """The text printed after a batch: score distribution and the most failed checks."""
+_STATUS_WORDS = {"graded": "graded", "review": "to review", "timeout": "timed out", "error": "could not be graded"}
+
+
+def _figure(value: float) -> str:
+    """A score as people read it: 87.6, not 87.5833."""
+    return f"{round(value, 1):g}"
+
+
+def closing_table(summary: dict[str, Any], top: int = 5, color: bool = False) -> str:
+    """The text printed after a batch: statuses, score distribution and the most failed checks."""
     stats = summary["stats"]
+    statuses: dict[str, int] = {}
+    for student in summary["students"]:
+        statuses[student["status"]] = statuses.get(student["status"], 0) + 1
+    counted = ", ".join(f"{n} {_STATUS_WORDS.get(s, s)}" for s, n in sorted(
+        statuses.items(), key=lambda item: list(_STATUS_WORDS).index(item[0]) if item[0] in _STATUS_WORDS else 9))
     lines = [
-        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded.",
-        f"Score: mean {stats['mean']:g}, median {stats['median']:g}, min {stats['min']:g}, "
-        f"max {stats['max']:g} (out of {stats['max_score']:g}).",
+        f"{stats['students']} submissions: {counted or 'none'}.",
+        f"Score: mean {_figure(stats['mean'])}, median {_figure(stats['median'])}, min {_figure(stats['min'])}, "
+        f"max {_figure(stats['max'])} (out of {_figure(stats['max_score'])}).",
         "",
         "Score distribution (% of max):",
     ]
@@ -148,6 +163,8 @@ def closing_table(summary: dict[str, Any], top: int = 5) -> str:
     for bucket in stats["distribution"]:
         upper = "100" if bucket["to"] >= 100 else f"<{bucket['to']}"
         bar = "#" * round(30 * bucket["count"] / biggest)
+        if color and bar:
+            bar = click.style(bar, fg="green" if bucket["from"] >= 60 else "red")
         lines.append(f"  {bucket['from']:>3}-{upper:<4} {bucket['count']:>5}  {bar}")
     failing = sorted((c for c in stats["checks"] if c["failed"] + c["error"] > 0), key=_failure_order)
     if failing:

@@ -15,13 +15,21 @@ One rule for all formats (text, Markdown, Gradescope, JUnit, dashboard):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grader.model import CheckResult
 
 DETAIL_LABELS = (("sent", "sent"), ("received", "got"), ("measured", "measured"), ("fix", "fix"))
+# Student text must not drive a terminal: control characters (escape sequences, a \r that
+# overwrites the line) and lone surrogates (unprintable) become U+FFFD.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 GROUP_MIN = 2  # a single check not run is listed on its own
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def is_advice(check: CheckResult) -> bool:

@@ -8,24 +8,15 @@ score and one line per problem; ``verbose`` shows every check and the app's outp
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from grader.model import Report
-from grader.reports.feedback import Group, grouped, label, shown_errors
+from grader.reports.feedback import Group, grouped, label, printable, shown_errors
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERR", "skipped": "SKIP", "advice": "TIP"}
 _STYLE = {"passed": {"fg": "green"}, "failed": {"fg": "red", "bold": True}, "error": {"fg": "magenta", "bold": True},
           "skipped": {"fg": "yellow"}, "advice": {"fg": "cyan"}}
 _INDENT = " " * 15
-# Student text must not drive the terminal: control characters (escape sequences, \r that
-# overwrites a line) and lone surrogates (unprintable) become U+FFFD.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def _clean(text: str) -> str:
-    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def _points(value: float) -> str:
@@ -38,7 +29,7 @@ def _group_line(group: Group, color: bool) -> str:
     if color:
         mark = click.style(mark, **_STYLE.get(status, {}))
     points = f"{_points(group.score)}/{_points(group.max_score)}"
-    return f"{mark} {points:>7}  {_clean(group.title())}"
+    return f"{mark} {points:>7}  {printable(group.title())}"
 
 
 def _tally(report: Report) -> str:
@@ -55,13 +46,13 @@ def render(report: Report, verbose: bool = False, color: bool = False, quiet: bo
     if color:
         score = click.style(score, bold=True)
     rubric = f"{report.rubric.get('title', '')} v{report.rubric.get('version', '')}"
-    lines = [f"{_clean(report.submission)}: {score}  ({_clean(rubric)})"]
+    lines = [f"{printable(report.submission)}: {score}  ({printable(rubric)})"]
     if report.status == "error":
         lines.append("status: error (the submission could not be graded)")
     elif report.status != "graded":
         lines.append(f"status: {report.status}")
     errors = report.errors if verbose else shown_errors(report.errors, report.checks)
-    lines.extend(f"  ! {_clean(line)}" for error in errors for line in error.splitlines())
+    lines.extend(f"  ! {printable(line)}" for error in errors for line in error.splitlines())
     lines.append("")
     for group in (grouped(report.checks) if not verbose else [Group([c]) for c in report.checks]):
         status = label(group.first)
@@ -72,15 +63,15 @@ def render(report: Report, verbose: bool = False, color: bool = False, quiet: bo
         if quiet and status not in {"failed", "error"}:
             continue
         shown = group.lines() if status != "passed" or not verbose else group.first.feedback.splitlines()
-        lines.extend(f"{_INDENT}{_clean(text)}" for text in shown)
+        lines.extend(f"{_INDENT}{printable(text)}" for text in shown)
     extra = [f for f in report.findings if not any(f in c.findings for c in report.checks)]
     if extra and not quiet:
         lines += ["", "Other findings (not scored by this rubric):"]
-        lines.extend(_clean(f"  {f.path}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}") for f in extra)
+        lines.extend(printable(f"  {f.path}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}") for f in extra)
     output = report.run.get("output")
     if verbose and output:
         lines += ["", "Your app's output during the run:"]
-        lines.extend(f"  | {_clean(line)}" for line in str(output).splitlines()[:40])
+        lines.extend(f"  | {printable(line)}" for line in str(output).splitlines()[:40])
     if not quiet:
         lines += ["", _tally(report)]
     return "\n".join(lines) + "\n"

@@ -129,7 +129,7 @@ def test_per_job_sets_the_submissions_each_worker_grades_at_once(tmp_path: Path,
 
     seen: list[int] = []
 
-    def capture(options: runner_module.BatchOptions) -> None:
+    def capture(options: runner_module.BatchOptions, **_progress: object) -> None:
         seen.append(options.threads_per_worker())
         raise SystemExit(0)
 
