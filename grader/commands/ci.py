@@ -9,6 +9,7 @@ import click
 
 from grader.ci.sources import KINDS
 from grader.ci.workflow import DEFAULT_MIN_SCORE
+from grader.commands.terminal import color_wanted
 from grader.errors import GraderError
 
 
@@ -36,7 +37,7 @@ def check(path: Path, min_score: str | None, rubric_name: str | None, static_onl
     threshold = parse_threshold(min_score) if min_score is not None else None
     rubric = load_rubric(rubric_name)
     report = grade_path(path, rubric, run_behavior=not static_only)
-    click.echo(text.render(report), nl=False)
+    click.echo(text.render(report, color=color_wanted()), nl=False)
     if in_github_actions():
         click.echo(github.render(report, locate=annotation_locator(path)), nl=False)
         append_step_summary(markdown.render(report))

@@ -208,3 +208,18 @@ def test_names_with_control_characters_and_lone_surrogates_are_written(tmp_path:
     for name, html in _pages(out).items():
         assert "\x1b" not in html and "\x00" not in html and "\x07" not in html, name
         assert "eve\ufffd[31m" in html or name.startswith("students/")
+
+
+def test_advice_is_shown_as_advice_on_the_student_page(tmp_path: Path):
+    from grader.pipeline import grade_path
+    from grader.scoring.rubric import load_rubric
+
+    sample = Path(__file__).resolve().parents[2] / "sample_submissions" / "bg007_no_error_handling"
+    out = tmp_path / "out"
+    out.mkdir()
+    report = grade_path(sample, load_rubric(None), run_behavior=False, name="dan")
+    (out / "dan.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    write_dashboard(out)
+    page = (out / "students" / "dan.html").read_text(encoding="utf-8")
+    row = next(block for block in page.split('<div class="check">') if "<code>BG007</code>" in block)
+    assert '<span class="badge advice">advice</span>' in row and "no try/except" in row
