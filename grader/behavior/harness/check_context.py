@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.behavior.harness.app_discovery import FoundApp
+from grader.behavior.student.app_discovery import FoundApp
 from grader.behavior.harness.asgi_driver import SMALL_FILE, AsgiDriver, Exchange
 from grader.behavior.catalog import CHECKS
 from grader.behavior.outcome import Verdict

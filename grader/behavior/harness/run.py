@@ -32,7 +32,7 @@ from typing import Any
 import python_multipart  # noqa: F401
 import starlette.formparsers  # noqa: F401
 
-from grader.behavior.harness.app_discovery import DiscoveryError, FoundApp, discover_app
+from grader.behavior.student.app_discovery import DiscoveryError, FoundApp, discover_app
 from grader.behavior.harness.asgi_driver import AsgiDriver, lifespan
 from grader.behavior.catalog import CHECKS
 from grader.behavior.harness.check_context import REGISTRY, REQUIRES, BudgetExhausted, CheckContext
@@ -40,7 +40,7 @@ from grader.behavior.checks import core as checks  # noqa: F401  (registers the 
 from grader.behavior.harness.loop_monitor import LoopMonitor
 from grader.behavior.outcome import Verdict
 from grader.behavior.harness.payloads import new_nonce
-from grader.behavior.harness.task_recorder import describe_exception, recording_tasks
+from grader.behavior.student.task_recorder import describe_exception, recording_tasks
 from grader.behavior.harness.warmup import warm_up
 from grader.behavior.harness.workarea import WorkArea
 

@@ -109,7 +109,7 @@ class Server:
 
     def _on_ctrl(self) -> None:
         try:
-            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(16 * 4))
+            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(32 * 4))
         except OSError:
             data = b""
         if not data:
@@ -128,6 +128,7 @@ class Server:
     def _start(self, request: dict[str, Any], fds: list[int]) -> None:
         job_sock = socket.socket(fileno=fds[0])
         named = {"result": fds[1], "stdout": fds[2], "stderr": fds[3]}
+        passed = dict(zip(request.get("pass_fds") or [], fds[4:]))
         pid = os.fork()
         if pid == 0:  # the child: never returns
             signal.set_wakeup_fd(-1)
@@ -135,7 +136,7 @@ class Server:
                 signal.signal(signum, signal.SIG_DFL)
             from grader.behavior.sandbox.worker import run_job
 
-            run_job(request, named)
+            run_job(request, named, passed)
             os._exit(70)
         for fd in fds[1:]:
             os.close(fd)

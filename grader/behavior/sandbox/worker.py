@@ -46,18 +46,24 @@ def load_callable(spec: str) -> Callable[..., Any]:
     return getattr(module, name)
 
 
-def _setup_fds(fds: dict[str, int]) -> int:
+def _setup_fds(fds: dict[str, int], passed: dict[str, int]) -> tuple[int, dict[str, int]]:
     """stdin from /dev/null, stdout/stderr to the capture pipes; the result pipe moves to
-    a random high descriptor (a casual ``os.write(3, ...)`` misses it); close the rest."""
+    a random high descriptor (a casual ``os.write(3, ...)`` misses it), the descriptors
+    the parent passed for the harness (``passed``) to the ones just above it; close the
+    rest. Returns the result fd and where each passed descriptor now is."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(fds["stdout"], 1)
     os.dup2(fds["stderr"], 2)
     result_fd = random.SystemRandom().randrange(300, 900)
     os.dup2(fds["result"], result_fd, inheritable=False)
+    moved: dict[str, int] = {}
+    for offset, (name, fd) in enumerate(sorted(passed.items()), start=1):
+        moved[name] = result_fd + offset
+        os.dup2(fd, result_fd + offset, inheritable=False)
     os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 4096)
-    return result_fd
+    os.closerange(result_fd + len(moved) + 1, 4096)
+    return result_fd, moved
 
 
 def _install_phase_hooks() -> None:
@@ -98,13 +104,13 @@ def _sanitize_process(workdir: str) -> None:
     importlib.invalidate_caches()
 
 
-def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
+def run_job(job: dict[str, Any], fds: dict[str, int], passed: dict[str, int] | None = None) -> None:
     """Body of the forked child; never returns (ends with ``os._exit``)."""
     code = 70
     try:
         os.setsid()
         limits.die_with_parent()
-        result_fd = _setup_fds(fds)
+        result_fd, moved = _setup_fds(fds, passed or {})
         nonce = job["nonce"]
 
         def send(kind: str, **payload: Any) -> None:
@@ -142,6 +148,7 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         progress.report_phase("import")
         settings = dict(job.get("settings") or {})
         settings["workdir"] = workdir
+        settings["fds"] = moved
         settings.setdefault("sandbox_root", os.path.dirname(workdir))
         takes_progress = _accepts_progress(harness)
         try:

@@ -21,11 +21,11 @@ import python_multipart  # noqa: F401
 import starlette.formparsers  # noqa: F401
 import uvicorn
 
-from grader.behavior.harness.app_discovery import DiscoveryError, discover_app
+from grader.behavior.student.app_discovery import DiscoveryError, discover_app
 from grader.behavior.catalog import CHECKS
 from grader.behavior.outcome import Verdict
 from grader.behavior.server.probe import GraderProbe
-from grader.behavior.harness.task_recorder import recording_tasks
+from grader.behavior.student.task_recorder import recording_tasks
 from grader.behavior.harness.workarea import WorkArea
 
 

@@ -21,7 +21,7 @@ import httpx
 
 from grader.behavior.harness.asgi_driver import MAX_KEPT_BODY, Exchange
 from grader.behavior.server.probe import EXCHANGE_HEADER, PROBE_HEADER
-from grader.behavior.harness.task_recorder import TaskEvent, TaskLog
+from grader.behavior.student.task_recorder import TaskEvent, TaskLog
 from grader.behavior.harness.workarea import FileState
 
 CONTROL_MARGIN_S = 2.0

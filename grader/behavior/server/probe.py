@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from grader.behavior.harness import task_recorder
+from grader.behavior.student import task_recorder
 from grader.behavior.harness.loop_monitor import LoopMonitor
-from grader.behavior.harness.task_recorder import TaskLog, describe_exception
+from grader.behavior.student.task_recorder import TaskLog, describe_exception
 from grader.behavior.harness.asgi_driver import SMALL_FILE
 from grader.behavior.harness.workarea import FileState, WorkArea
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.behavior.harness import run as harness
-from grader.behavior.harness.app_discovery import FoundApp, UploadRoute
+from grader.behavior.student.app_discovery import FoundApp, UploadRoute
 from grader.behavior.catalog import CHECKS
 from grader.behavior.harness.check_context import CheckContext
 from grader.behavior.server.http_driver import HttpDriver
