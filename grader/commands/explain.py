@@ -38,3 +38,21 @@ def explanation(code: str) -> str:
         return behavior
     raise GraderError(f"unknown rule code or check id {code!r} (rules: {', '.join(all_rules())}; "
                       f"behavior checks: {', '.join(all_checks())}).")
+
+
+CHECKS_START = "<!-- checks:start -->"
+CHECKS_END = "<!-- checks:end -->"
+
+
+def checks_table() -> str:
+    """docs/checks.md's table: every behavior check, its points in the default rubric, its title."""
+    from grader.behavior.catalog import all_checks
+    from grader.scoring.rubric import load_rubric
+
+    points = {c.id: c.points for c in load_rubric(None).checks}
+    lines = ["| id | points | passes when | needs |", "|---|---|---|---|"]
+    for spec in all_checks().values():
+        needs = ", ".join(f"`{r}`" for r in spec.requires) or "-"
+        shown = f"{points[spec.id]:g}" if spec.id in points else "-"
+        lines.append(f"| `{spec.id}` | {shown} | {spec.title.replace('|', chr(92) + '|')} | {needs} |")
+    return "\n".join(lines) + "\n"
