@@ -131,7 +131,7 @@ def gradescope_bundle(output: Path, rubric_name: str | None, source: str | None,
     rubric = load_rubric(rubric_name)
     data = bundle_bytes(rubric, chosen, static_only=static_only, target=target)
     write_bytes_atomic(output, data)
-    click.echo(f"Wrote {output} ({len(data) / 2**20:.1f} MiB; rubric {rubric.name} v{rubric.version}; "
+    click.echo(f"Wrote {output} ({len(data) / 2**20:.1f} MiB; rubric {rubric.title!r} v{rubric.version}; "
                f"grader installed {chosen.describe()}). Upload it as the assignment's autograder.")
 
 
