@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import shutil
 import socket
@@ -24,6 +25,7 @@ from typing import Any
 from grader.behavior.checks import core as _registers_checks  # noqa: F401
 from grader.behavior.checks.context import REGISTRY, REQUIRES, AppFacts, BudgetExhausted, CheckContext
 from grader.behavior.observer.client import HttpClient
+from grader.behavior.observer.loop_probe import STALL_LIMIT_S
 from grader.behavior.observer.witness import Witness
 from grader.behavior.outcome import BehaviorOutcome, Verdict
 from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits, SandboxResult
@@ -48,6 +50,7 @@ RUN_ORDER = (
 # its own tasks); any that does not pass runs again alone and that verdict stands: a pass
 # together is real evidence (a unique payload saved intact), a failure could come from
 # another check's upload (an app that saves every upload under one fixed name).
+OVERLAP_MAX_PRIMARY_S = 2.0
 OVERLAPPED = frozenset({
     "missing-file-rejected", "empty-upload-handled", "unicode-filename-handled", "filename-contained",
     "concurrent-uploads-intact", "large-upload-intact",
@@ -80,7 +83,8 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
             try:
                 witness.take_send_trap(control, HANDOVER_TIMEOUT_S)
                 measured.update(asyncio.run(_drive(witness, token, child, begun, limits.timeout, wanted,
-                                                   large_upload_mb)) or {})
+                                                   large_upload_mb, settings.get("exchange_timeout"),
+                                                   overlap=settings.get("overlap", _overlap_default()))) or {})
             finally:
                 child.join(limits.timeout + 30)
                 witness.close()
@@ -89,6 +93,11 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
             sock.close()
         shutil.rmtree(sockets_dir, ignore_errors=True)
     return _outcome(holder.get("res") or SandboxResult(timed_out=True), limits, measured, wanted, witness)
+
+
+def _overlap_default() -> bool:
+    """GRADER_OVERLAP=0: every check alone, one after the other; the same verdicts, slower."""
+    return os.environ.get("GRADER_OVERLAP", "1") != "0"
 
 
 def _roots(box: Sandbox) -> dict[str, Path]:
@@ -102,7 +111,8 @@ def _roots(box: Sandbox) -> dict[str, Path]:
 
 
 async def _drive(witness: Witness, token: str, child: threading.Thread, begun: float, timeout: float,
-                 wanted: list[str], large_upload_mb: float) -> dict[str, Any] | None:
+                 wanted: list[str], large_upload_mb: float, exchange_budget_s: float | None,
+                 overlap: bool) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     witness.attach(loop)
     deadline = begun + timeout * DEADLINE_SHARE
@@ -115,10 +125,10 @@ async def _drive(witness: Witness, token: str, child: threading.Thread, begun: f
                        tuple(clean_text(n, 500) for n in (info.get("notes") or [])[:10] if isinstance(n, str)))
         if not app.path.startswith("/"):
             app = AppFacts(app.name, "/" + app.path, app.field, app.notes)
-        ctx = CheckContext(witness, app, token, deadline,
-                           exchange_budget_s=min(10.0, max(2.0, timeout / 3)), large_upload_mb=large_upload_mb)
+        budget = float(exchange_budget_s or min(10.0, max(2.0, timeout / 3)))
+        ctx = CheckContext(witness, app, token, deadline, exchange_budget_s=budget, large_upload_mb=large_upload_mb)
         started = time.monotonic()
-        await _run_checks(ctx, wanted)
+        await _run_checks(ctx, wanted, overlap)
         await witness.client.request("shutdown", "POST", f"/__grader__/{token}/shutdown", 2.0)
         return {"ctx": ctx, "checks_s": round(time.monotonic() - started, 3)}
     finally:
@@ -148,13 +158,13 @@ def _unmet(check_id: str, verdicts: dict[str, Verdict]) -> str | None:
     return None
 
 
-async def _run_checks(ctx: CheckContext, wanted: list[str]) -> None:
+async def _run_checks(ctx: CheckContext, wanted: list[str], overlap: bool = True) -> None:
     order = [c for c in RUN_ORDER if c in wanted]
-    together = [c for c in order if c in OVERLAPPED]
+    together = [c for c in order if overlap and c in OVERLAPPED]
     for check_id in order:
         if check_id not in together:
             await _run_one(ctx, check_id)
-    ready = [c for c in together if _unmet(c, ctx.verdicts) is None]
+    ready = [c for c in together if _unmet(c, ctx.verdicts) is None] if _worth_overlapping(ctx) else []
     if len(ready) < 2:
         ready = []
     for check_id in together:
@@ -162,8 +172,22 @@ async def _run_checks(ctx: CheckContext, wanted: list[str]) -> None:
             await _run_one(ctx, check_id)
     if ready:
         await asyncio.gather(*(_run_one(ctx, check_id) for check_id in ready))
-        for check_id in [c for c in ready if ctx.verdicts[c].status not in ("passed", "timeout")]:
+        retried = [c for c in ready if ctx.verdicts[c].status not in ("passed", "timeout")]
+        for check_id in retried:
             await _run_one(ctx, check_id)
+        ctx.overlap = {"together": ready, "retried_alone": retried}
+
+
+def _worth_overlapping(ctx: CheckContext) -> bool:
+    """An app that blocks its event loop, or is slow, serializes the uploads anyway, and a
+    group that ran into the budget would leave less of the run's time for the retries."""
+    if ctx.primary is None:
+        return True  # nothing measured: the prerequisites decide (they skip the checks)
+    exchange = ctx.primary.exchange
+    worst = ctx.loop_probes.worst() if ctx.loop_probes is not None else None
+    took = (exchange.done or exchange.started) - exchange.started
+    return (not exchange.timed_out and ctx.primary.tasks_done and took <= OVERLAP_MAX_PRIMARY_S
+            and (worst is None or worst.stall_s <= STALL_LIMIT_S))
 
 
 async def _run_one(ctx: CheckContext, check_id: str) -> None:
@@ -193,7 +217,13 @@ def _outcome(res: SandboxResult, limits: SandboxLimits, measured: dict[str, Any]
         outcome.verdicts.update(ctx.verdicts)
         outcome.run["timings"]["checks_ms"] = ctx.timings_ms
         outcome.run["timings"]["checks_s"] = measured.get("checks_s")
-        outcome.run.update(app=ctx.app.name, route=ctx.app.describe(), field=ctx.app.field)
+        if ctx.overlap:
+            outcome.run["overlap"] = ctx.overlap
+        if any(e.get("type") == "MemoryError" for e in ctx.app_errors) and not any("MiB" in e for e in outcome.errors):
+            outcome.errors.append(f"Your app used more than {limits.memory_mb} MiB of memory (the limit); "
+                                  "it got a MemoryError.")
+        outcome.run.update(app=ctx.app.name, route=ctx.app.describe(), field=ctx.app.field,
+                           notes=list(ctx.app.notes))
         if ctx.primary is not None:
             from grader.behavior.checks.core import timeline
 
@@ -202,6 +232,9 @@ def _outcome(res: SandboxResult, limits: SandboxLimits, measured: dict[str, Any]
         sentence = clean_text(result.get("error"), 2000) or "The app could not be loaded."
         outcome.verdicts = {"app-loads": Verdict("app-loads", "failed", sentence)}
         outcome.errors.append(sentence)
+        if "MemoryError" in sentence:
+            outcome.errors.append(f"Your app used more than {limits.memory_mb} MiB of memory (the limit) "
+                                  "while being imported.")
     outcome.run["observer"] = {
         "send_trap": witness.trap_state,
         "ordering": "exact" if witness.trap is not None and witness.trap.broken is None else "approximate",

@@ -79,6 +79,10 @@ class CheckContext:
     loop_probes: Any = None  # observer.loop_probe.LoopProbes of the primary upload
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # What the app reported raising, across every upload (advisory: explains, never scores).
+    app_errors: list[dict[str, Any]] = field(default_factory=list)
+    # Which checks ran together, and which of them ran again alone (observed_run.OVERLAPPED).
+    overlap: dict[str, list[str]] = field(default_factory=dict)
     _labels: int = 0
 
     def budget(self) -> float:
@@ -136,6 +140,12 @@ class CheckContext:
             left = max(0.0, budget - (time.monotonic() - begun))
             advisory = await self._advisory(tag, left)
             tasks_done = bool(advisory and advisory.get("done") is True)
+        if exchange.status is not None and advisory is None:
+            advisory = await self._advisory(tag, 0.0)  # what the app says of a request it failed
+        for error in [(advisory or {}).get("app_error")] + [t.get("error") for t in (advisory or {}).get("tasks") or []
+                                                             if isinstance(t, dict)]:
+            if isinstance(error, dict):
+                self.app_errors.append(error)
         end = witness.position()
         events = [e for e in witness.watch.events[start:end] if not witness.is_own(e)]
         return self._observe(payload, exchange, events, response_position, exact, at_response,
@@ -167,7 +177,7 @@ class CheckContext:
         failed: list[Path2] = []
         created: list[Path2] = []
         created_set = {(e.root, e.path) for e in events if not e.is_dir and e.kind in ("create", "moved-to", FOUND)}
-        corruptions = diagnosis.corruptions(payload.data)
+        corruptions = diagnosis.Corruptions(payload.data)
 
         def look() -> None:
             for root, rel in touched:
@@ -179,9 +189,9 @@ class CheckContext:
                     created.append((root, rel))
                 if found.size == payload.size and witness.holds(root, rel, payload.data):
                     copies.append((root, rel))
-                elif found.size <= 2 * payload.size + 64:
-                    data = witness.read(root, rel, 2 * payload.size + 64)
-                    if data is not None and diagnosis.is_corruption(data, payload.data, corruptions):
+                elif corruptions.plausible_size(found.size):
+                    data = witness.read(root, rel, found.size)
+                    if data is not None and corruptions.explain(data) is not None:
                         failed.append((root, rel))
 
         witness.run_own(look)

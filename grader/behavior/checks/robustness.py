@@ -84,15 +84,17 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
 
 
 def _shared_name(runs: list[UploadObservation]) -> Path2 | None:
-    """The one file several uploads each wrote (a fixed save name), if any."""
+    """The file several uploads were each saved to (a fixed save name), if any: it holds
+    the bytes of the one written last, and most uploads' events wrote it."""
     writers: Counter[Path2] = Counter()
     for run in runs:
         for path in {(e.root, e.path) for e in run.events if not e.is_dir and e.kind in (CLOSE_WRITE, CREATE, MOVED_TO)}:
             writers[path] += 1
-    if not writers:
-        return None
-    path, count = writers.most_common(1)[0]
-    return path if count >= len(runs) // 2 + 1 else None
+    holders = sorted({path for run in runs for path in run.evidence.copies}, key=lambda p: (-writers[p], p))
+    for path in holders:
+        if writers[path] >= len(runs) // 2 + 1:
+            return path
+    return None
 
 
 @check("filename-contained", requires=("saved-file-intact",))

@@ -30,7 +30,7 @@ from grader.behavior.sandbox.channel import MessageReader
 from grader.behavior.sandbox.output import HeadTailBuffer
 from grader.discovery.submission import IGNORED_DIRS
 
-DEFAULT_HARNESS = "grader.behavior.harness.run:run_harness"
+DEFAULT_HARNESS = "grader.behavior.student.serve:serve"
 PRIVATE_WORKDIR = "/tmp/sandbox/work"  # the work dir as the child sees it under private /tmp
 KILL_CONFIRM_S = 15.0
 UID_BASE = 1_500_000_000

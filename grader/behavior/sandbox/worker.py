@@ -67,8 +67,9 @@ def _setup_fds(fds: dict[str, int], passed: dict[str, int]) -> tuple[int, dict[s
 
 
 def _install_phase_hooks() -> None:
-    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, whatever the harness
-    does, so a timeout names the phase it struck in."""
+    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, so a run that ends
+    abruptly says what was running. While any background task runs, the phase stays
+    'task': the parent's small requests in between must not hide it."""
     try:
         from starlette.applications import Starlette
         from starlette.background import BackgroundTask
@@ -76,17 +77,22 @@ def _install_phase_hooks() -> None:
         return
     original_call = Starlette.__call__
     original_task = BackgroundTask.__call__
+    running = [0]
 
     async def app_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
+        if not running[0]:
+            progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
         await original_call(self, scope, receive, send)
 
     async def task_call(self: Any) -> None:
+        running[0] += 1
         progress.report_phase("task")
         try:
             await original_task(self)
         finally:
-            progress.report_phase("endpoint")
+            running[0] -= 1
+            if not running[0]:
+                progress.report_phase("endpoint")
 
     Starlette.__call__ = app_call  # type: ignore[method-assign]
     BackgroundTask.__call__ = task_call  # type: ignore[method-assign]
