@@ -29,7 +29,8 @@ def check(path: Path, min_score: str | None, rubric_name: str | None, static_onl
         from grader.behavior.sandbox.launcher import prestart_for_one_run
 
         prestart_for_one_run()  # its imports overlap the rubric's loading and the lint (as `grade`)
-    from grader.ci.check import annotation_locator, append_step_summary, in_github_actions, parse_threshold, passes
+    from grader.ci.check import (annotation_locator, append_step_summary, in_github_actions, parse_threshold, passes,
+                                 student_view)
     from grader.pipeline import grade_path
     from grader.reports import github, markdown, text
     from grader.scoring.rubric import load_rubric
@@ -37,10 +38,13 @@ def check(path: Path, min_score: str | None, rubric_name: str | None, static_onl
     threshold = parse_threshold(min_score) if min_score is not None else None
     rubric = load_rubric(rubric_name)
     report = grade_path(path, rubric, run_behavior=not static_only)
-    click.echo(text.render(report, color=color_wanted()), nl=False)
+    shown, hidden = student_view(report)
+    click.echo(text.render(shown, color=color_wanted()), nl=False)
+    if hidden:
+        click.echo(f"{hidden} hidden check(s) are not shown here; they count towards the score.")
     if in_github_actions():
-        click.echo(github.render(report, locate=annotation_locator(path)), nl=False)
-        append_step_summary(markdown.render(report))
+        click.echo(github.render(shown, locate=annotation_locator(path)), nl=False)
+        append_step_summary(markdown.render(shown))
     if report.status == "error":
         click.echo("grader: the submission could not be graded (see above).", err=True)
     elif threshold is not None:

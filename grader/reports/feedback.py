@@ -9,8 +9,9 @@ One rule for all formats (text, Markdown, Gradescope, JUnit, dashboard):
   student cannot run the grader;
 - a behavior check's problem is its feedback, then what was sent, received and measured
   and the fix, when it did not pass;
-- several checks that were not run for one shared reason (a file that does not parse,
-  static analysis only, a prerequisite that failed) are one line, not one per check.
+- several checks that were not decided for one shared reason (a file that does not parse,
+  static analysis only, a prerequisite that failed, no upload endpoint) are one line,
+  not one per check.
 """
 
 from __future__ import annotations
@@ -36,8 +37,15 @@ def is_advice(check: CheckResult) -> bool:
     return check.kind == "static" and check.status == "passed" and bool(check.findings)
 
 
+# Statuses that are not a verdict on the student's code: several checks sharing one reason
+# share one line, and none of them is a failure.
+NOT_DECIDED = frozenset({"skipped", "error", "not-applicable", "timeout"})
+VERBS = {"error": "could not be checked", "skipped": "not run", "not-applicable": "not applicable",
+         "timeout": "out of time"}
+
+
 def label(check: CheckResult) -> str:
-    """passed | failed | error | skipped | advice (or a newer status, as given)."""
+    """passed | failed | error | skipped | timeout | not-applicable | advice (a newer status as given)."""
     return "advice" if is_advice(check) else check.status
 
 
@@ -55,7 +63,7 @@ def problem_lines(check: CheckResult) -> list[str]:
     if check.status == "passed":
         return []
     lines = [line for line in check.feedback.splitlines() if line.strip()]
-    if check.status in {"failed", "error"}:
+    if check.status in {"failed", "error", "timeout"}:
         lines += [f"{shown}: {check.details[key]}" for key, shown in DETAIL_LABELS if check.details.get(key)]
     return lines
 
@@ -85,7 +93,7 @@ class Group:
     def title(self) -> str:
         if not self.shared:
             return display_title(self.first)
-        verb = "could not be checked" if self.first.status == "error" else "not run"
+        verb = VERBS.get(self.first.status, self.first.status)
         ids = [c.id for c in self.checks]
         shown = ", ".join(ids) if len(ids) <= 4 else f"{ids[0]}, {ids[1]} ... {ids[-1]}"
         return f"{len(ids)} {self.first.kind} checks {verb} ({shown})"
@@ -103,32 +111,30 @@ NEEDS_GROUP = "Each of these needs a check above to pass first."
 
 
 def _reason(check: CheckResult) -> tuple[str, str, str] | None:
-    if check.status not in {"skipped", "error"} or check.findings or check.details.get("measured"):
+    if check.status not in NOT_DECIDED or check.findings or check.details.get("measured"):
         return None
     feedback = NEEDS_GROUP if check.feedback.startswith(_NEEDS) else check.feedback
     return check.kind, check.status, feedback
 
 
 def grouped(checks: Sequence[CheckResult]) -> list[Group]:
-    groups: list[Group] = []
-    run: list[CheckResult] = []
-
-    def flush() -> None:
-        if len(run) >= GROUP_MIN:
-            groups.append(Group(list(run)))
-        else:
-            groups.extend(Group([c]) for c in run)
-        run.clear()
-
+    """Checks in their order, those not decided for one shared reason gathered into one group
+    where the first of them stands (a rubric may interleave them with other checks)."""
+    by_reason: dict[tuple[str, str, str], list[CheckResult]] = {}
     for check in checks:
         reason = _reason(check)
-        if run and (reason is None or reason != _reason(run[0])):
-            flush()
-        if reason is None:
+        if reason is not None:
+            by_reason.setdefault(reason, []).append(check)
+    groups: list[Group] = []
+    placed: set[tuple[str, str, str]] = set()
+    for check in checks:
+        reason = _reason(check)
+        members = by_reason.get(reason, []) if reason is not None else []
+        if len(members) < GROUP_MIN:
             groups.append(Group([check]))
-        else:
-            run.append(check)
-    flush()
+        elif reason not in placed:
+            placed.add(reason)  # type: ignore[arg-type]
+            groups.append(Group(members))
     return groups
 
 

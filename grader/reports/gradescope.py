@@ -19,7 +19,8 @@ from grader.model import CheckResult, Report
 from grader.reports.feedback import display_title, label, problem_lines
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-_LABEL = {"error": "Could not be checked.", "skipped": "Not run.", "advice": "Advice (no points lost)."}
+_LABEL = {"error": "Could not be checked.", "skipped": "Not run.", "advice": "Advice (no points lost).",
+          "timeout": "Out of time: not measured before the time limit.", "not-applicable": "Not applicable."}
 
 
 def _test_output(check: CheckResult) -> str:
@@ -52,7 +53,8 @@ def results(report: Report, visibility: str = "visible") -> dict[str, Any]:
                 "status": "passed" if check.status == "passed" else "failed",
                 "output": _test_output(check),
                 "output_format": "text",
-                "visibility": "visible",
+                # The rubric's visibility, as Gradescope names it (hidden, after_due_date, ...).
+                "visibility": check.visibility if check.visibility in VISIBILITIES else "visible",
             }
             for index, check in enumerate(report.checks, start=1)
         ],

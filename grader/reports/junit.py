@@ -25,7 +25,10 @@ def _first_line(text: str) -> str:
 
 
 def render(report: Report) -> str:
-    counts = {s: sum(1 for c in report.checks if c.status == s) for s in ("failed", "error", "skipped")}
+    # JUnit knows failure, error and skipped: out of time is an error, not applicable is skipped.
+    kinds = {"failed": "failed", "error": "error", "timeout": "error", "skipped": "skipped",
+             "not-applicable": "skipped"}
+    counts = {s: sum(1 for c in report.checks if kinds.get(c.status) == s) for s in ("failed", "error", "skipped")}
     total_s = report.run.get("timings", {}).get("total_s", 0) or 0
     attrs = {
         "tests": str(len(report.checks)),
@@ -57,10 +60,10 @@ def render(report: Report) -> str:
         if check.status == "failed":
             child = ET.SubElement(case, "failure", {"message": _first_line(feedback), "type": "failed"})
             child.text = feedback
-        elif check.status == "error":
-            child = ET.SubElement(case, "error", {"message": _first_line(feedback), "type": "error"})
+        elif kinds.get(check.status) == "error":
+            child = ET.SubElement(case, "error", {"message": _first_line(feedback), "type": check.status})
             child.text = feedback
-        elif check.status == "skipped":
+        elif kinds.get(check.status) == "skipped":
             ET.SubElement(case, "skipped", {"message": _first_line(feedback)})
         if check.status != "passed" or check.findings:
             points = ET.SubElement(case, "system-out")

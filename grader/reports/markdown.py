@@ -8,7 +8,9 @@ import re
 from grader.model import Report
 from grader.reports.feedback import grouped, label, shown_errors
 
-_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️", "advice": "💡"}
+_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️", "advice": "💡", "timeout": "⏱️",
+         "not-applicable": "➖"}
+_CRITERION_ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "not-measured": "⏭️"}
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -43,11 +45,23 @@ def render(report: Report) -> str:
                      else "**The submission could not be graded:**")
         lines.extend(f"- {cell(e)}" for e in errors)
         lines.append("")
+    if report.mode == "static-only":
+        lines += ["Static analysis only: scored out of the static checks' points.", ""]
+    if report.cap:
+        lines += [f"**Total capped at {report.cap.get('at', 0):g} points:** {cell(str(report.cap.get('because', '')))}", ""]
+    if report.criteria:
+        # Points belong to the criteria; the checks below say how each went.
+        lines += ["| | Criterion | Points |", "|---|---|---:|"]
+        for criterion in report.criteria:
+            core = " (core)" if criterion.core else ""
+            lines.append(f"| {_CRITERION_ICON.get(criterion.status, '?')} | {cell(criterion.title)}{core}"
+                         f" | {criterion.score:g}/{criterion.max_score:g} |")
+        lines.append("")
     groups = grouped(report.checks)
-    lines += ["| | Check | Points |", "|---|---|---:|"]
+    lines += ["| | Check |", "|---|---|"] if report.criteria else ["| | Check | Points |", "|---|---|---:|"]
     for group in groups:
-        lines.append(f"| {_ICON.get(label(group.first), '?')} | {cell(group.title())}"
-                     f" | {group.score:g}/{group.max_score:g} |")
+        points = "" if report.criteria else f" {group.score:g}/{group.max_score:g} |"
+        lines.append(f"| {_ICON.get(label(group.first), '?')} | {cell(group.title())} |{points}")
     todo = [g for g in groups if label(g.first) != "passed" and g.lines()]
     if todo:
         lines += ["", "### Feedback", ""]

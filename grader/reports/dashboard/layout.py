@@ -89,7 +89,7 @@ td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; }
 .passed { background:var(--pass); } .failed { background:var(--fail); }
 .error { background:var(--err); } .skipped { background:var(--skip); } .graded { background:var(--accent); }
-.review { background:#6b46c1; } .timeout { background:#dd6b20; } .advice { background:#2b6cb0; }
+.review { background:#6b46c1; } .timeout { background:#dd6b20; } .advice { background:#2b6cb0; } .not-applicable { background:#a0aec0; }
 .cells { white-space:nowrap; }
 .cell { display:inline-block; width:11px; height:11px; margin-right:2px; border-radius:2px; }
 pre, code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; }
@@ -112,7 +112,8 @@ summary { cursor:pointer; }
 """
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
-STATUSES = frozenset({"passed", "failed", "error", "skipped", "graded", "review", "timeout", "advice"})
+STATUSES = frozenset({"passed", "failed", "error", "skipped", "graded", "review", "timeout", "advice",
+                      "not-applicable"})
 
 
 def esc(value: object) -> str:
