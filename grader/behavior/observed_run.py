@@ -246,6 +246,11 @@ def _outcome(res: SandboxResult, limits: SandboxLimits, measured: dict[str, Any]
         if "MemoryError" in sentence:
             outcome.errors.append(f"Your app used more than {limits.memory_mb} MiB of memory (the limit) "
                                   "while being imported.")
+    if ctx is None and "app-loads" not in outcome.verdicts or (
+            ctx is None and outcome.verdicts.get("app-loads", Verdict("", "")).status == "passed"):
+        # The parent never got an answer from the app: whatever the child says, it did not load.
+        why = outcome.errors[0] if outcome.errors else "its process stopped before it served any request."
+        outcome.verdicts["app-loads"] = Verdict("app-loads", "failed", "Your app never answered the grader: " + why)
     outcome.run["observer"] = {
         "send_trap": witness.trap_state,
         "ordering": "exact" if witness.trap is not None and witness.trap.broken is None else "approximate",
