@@ -31,7 +31,10 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_is_short_and_links_only_to_docs_that_exist():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert len(text.encode("utf-8")) < 8 * 1024, "README.md is past ~8 KB: move the long material to docs/"
+    # The grade table (generated, tests/golden/grade_table.py) belongs in the README by design;
+    # the rest stays short.
+    own = re.sub(r"(?s)<!-- grade-table:start -->.*<!-- grade-table:end -->", "", text)
+    assert len(own.encode("utf-8")) < 8 * 1024, "README.md is past ~8 KB: move the long material to docs/"
     for target in re.findall(r"\]\(((?:docs|rubrics)/[^)#]+)", text):
         assert (ROOT / target).exists(), f"README.md links to {target}, which does not exist"
 
