@@ -45,14 +45,13 @@ CHECKS_END = "<!-- checks:end -->"
 
 
 def checks_table() -> str:
-    """docs/checks.md's table: every behavior check, its points in the default rubric, its title."""
-    from grader.behavior.catalog import all_checks
-    from grader.scoring.rubric import load_rubric
+    """docs/checks.md's table: every behavior check, what passes it, what it needs.
 
-    points = {c.id: c.points for c in load_rubric(None).checks}
-    lines = ["| id | points | passes when | needs |", "|---|---|---|---|"]
+    Points are left out: they are the rubric's, and change with it."""
+    from grader.behavior.catalog import all_checks
+
+    lines = ["| id | passes when | needs |", "|---|---|---|"]
     for spec in all_checks().values():
         needs = ", ".join(f"`{r}`" for r in spec.requires) or "-"
-        shown = f"{points[spec.id]:g}" if spec.id in points else "-"
-        lines.append(f"| `{spec.id}` | {shown} | {spec.title.replace('|', chr(92) + '|')} | {needs} |")
+        lines.append(f"| `{spec.id}` | {spec.title.replace('|', chr(92) + '|')} | {needs} |")
     return "\n".join(lines) + "\n"
