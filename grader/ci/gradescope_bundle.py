@@ -140,16 +140,22 @@ def _zip(files: dict[str, str | bytes]) -> bytes:
 
 
 def _rubric_files(rubric: Rubric) -> dict[str, bytes]:
-    """Custom pytest checks point at files next to the rubric; the bundle carries them."""
-    found: dict[str, bytes] = {}
+    """Files the rubric names next to itself travel with it: pytest checks, the processing
+    effect's checker, a fixture of its own (``fixtures/`` ships inside the grader's wheel)."""
     base = rubric.source.parent.resolve() if rubric.source else Path.cwd()
-    for check in rubric.checks:
-        if check.path is None:
-            continue
+    wanted: list[tuple[str, Path]] = [(check.id, check.path) for check in rubric.checks if check.path is not None]
+    effect = dict(rubric.behavior.effect)
+    if effect.get("checker"):
+        wanted.append(("behavior.effect.checker", Path(effect["checker"].rpartition(":")[0])))
+    own_fixture = base / rubric.behavior.fixture
+    if own_fixture.is_file():
+        wanted.append(("behavior.fixture", own_fixture))
+    found: dict[str, bytes] = {}
+    for what, path in wanted:
         try:
-            rel = check.path.resolve().relative_to(base).as_posix()
+            rel = path.resolve().relative_to(base).as_posix()
         except ValueError:
-            raise GraderError(f"check {check.id}: {check.path} is outside the rubric's folder; "
+            raise GraderError(f"{what}: {path} is outside the rubric's folder; "
                               "move it next to the rubric to bundle it.") from None
-        found[rel] = check.path.read_bytes()
+        found[rel] = path.read_bytes()
     return found

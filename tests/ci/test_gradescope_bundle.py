@@ -9,6 +9,7 @@ grades is the wheel the bundle carried.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -189,3 +190,14 @@ def test_index_source_bundle_runs_with_a_grader_already_installed(tmp_path: Path
     assert results["score"] == 10 and results["tests"][0]["status"] == "passed"
     (root / "submission" / "main.py").write_text(BAD_MAIN)
     assert _run_autograder(root, env)["score"] == 0
+
+
+def test_the_bundle_carries_the_files_the_rubric_names(tmp_path: Path):
+    """A processing effect's checker and the rubric's pytest files land next to rubric.toml."""
+    examples = ROOT / "rubrics" / "examples"
+    for rubric, expected in ((examples / "csv-summary" / "rubric.toml", "checks/effect.py"),
+                             (UPPERCASE / "rubric.toml", "checks/test_uppercase.py")):
+        data = bundle_bytes(load_rubric(str(rubric)), InstallSource("index"))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert archive.read(expected) == (rubric.parent / expected).read_bytes()
+            assert archive.read("rubric.toml").decode() == rubric.read_text()
