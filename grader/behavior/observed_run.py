@@ -150,9 +150,7 @@ async def _release_sends_until_done(witness: Witness, child: threading.Thread, l
     loop = asyncio.get_running_loop()
     witness.attach(loop)
     try:
-        until = time.monotonic() + limit
-        while child.is_alive() and time.monotonic() < until:
-            await asyncio.sleep(0.05)
+        await loop.run_in_executor(None, child.join, limit)
     finally:
         witness.detach(loop)
 

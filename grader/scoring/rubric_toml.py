@@ -68,6 +68,8 @@ def parse(text: str, path: Path | None = None) -> Rubric:
             raise _fail(path, f"checks[{index}].id {check.id!r} appears twice.")
         seen.add(check.id)
         checks.append(check)
+    if any(c.id == "processing-effect" for c in checks) and not behavior.effect:
+        raise _fail(path, "the check processing-effect needs [behavior.effect] (output and checker).")
     criteria = _criteria(path, criteria_specs, checks)
     if not criteria_specs:  # each check its own criterion
         checks = [replace(c, criterion=c.id) for c in checks]

@@ -146,7 +146,7 @@ async def task_completes(ctx: CheckContext) -> Verdict:
                    "and was still running") if still else "the app did not say its tasks had ended"
         return Verdict(
             "task-completes", "timeout",
-            f"The background work did not end within {run.exchange.budget_s:g} s: {running}.",
+            f"The background work did not end within {run.exchange.budget_s:.1f} s: {running}.",
             {"measured": _timeline_text(run), "timeline": timeline(run),
              "fix": "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."},
         )
