@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from grader.model import Finding
 from grader.static.project import ProjectIndex
+from grader.static.settings import DEFAULT_SETTINGS, StaticSettings
 
 if TYPE_CHECKING:
     from grader.static.analysis import ModuleAnalysis
@@ -87,12 +88,12 @@ class _LazyModules(Mapping[str, "ModuleAnalysis"]):
 class LazyProjectIndex(ProjectIndex):
     """A ``ProjectIndex`` over all of a submission's files, parsed as rules reach them."""
 
-    def __init__(self, sources: list[tuple[str, bytes]]) -> None:
-        from grader.static.analysis import _module_name
+    def __init__(self, sources: list[tuple[str, bytes]], settings: StaticSettings = DEFAULT_SETTINGS) -> None:
+        from grader.static.analysis import module_name_of
 
-        super().__init__()
+        super().__init__(settings)
         self.sources = sources
-        self.names = [_module_name(path) for path, _ in sources]
+        self.names = [module_name_of(path) for path, _ in sources]
         self.positions_by_name: dict[str, list[int]] = {}
         for position, name in enumerate(self.names):
             self.positions_by_name.setdefault(name, []).append(position)
@@ -111,6 +112,9 @@ class LazyProjectIndex(ProjectIndex):
     def analysis_at(self, position: int) -> ModuleAnalysis | None:
         return self.outcome_at(position).analysis
 
+    def has_module(self, name: str) -> bool:
+        return name in self.positions_by_name
+
     def add(self, analysis: ModuleAnalysis) -> None:  # pragma: no cover - modules come from sources
         raise TypeError("a LazyProjectIndex holds its sources' modules only")
 
@@ -126,6 +130,7 @@ class SliceResult:
 # Set in the parent just before forking; each worker builds its index on first use.
 _sources: list[tuple[str, bytes]] = []
 _rules: list[type[Rule]] | None = None
+_settings: StaticSettings = DEFAULT_SETTINGS
 _index: LazyProjectIndex | None = None
 
 
@@ -134,7 +139,7 @@ def _lint_slice(bounds: tuple[int, int]) -> SliceResult:
 
     global _index
     if _index is None:
-        _index = LazyProjectIndex(_sources)
+        _index = LazyProjectIndex(_sources, _settings)
         if _GC_TUNING:
             # A short-lived worker that keeps every module it parsed: full collections
             # rescanning them (and what it inherited from the parent) were ~10% of its time.
@@ -198,20 +203,23 @@ def _slices(count: int, pieces: int) -> list[tuple[int, int]]:
 
 
 def lint_in_parallel(
-    sources: list[tuple[str, bytes]], rules: Iterable[type[Rule]] | None, workers: int
+    sources: list[tuple[str, bytes]],
+    rules: Iterable[type[Rule]] | None,
+    workers: int,
+    settings: StaticSettings = DEFAULT_SETTINGS,
 ) -> LintResult:
-    """``lint_sources(sources, rules)``'s findings and errors, from ``workers`` processes."""
+    """``lint_sources(sources, rules, settings)``'s findings and errors, from ``workers`` processes."""
     from grader.static.engine import LintResult
 
-    global _sources, _rules, _index
-    _sources, _rules, _index = sources, list(rules) if rules is not None else None, None
+    global _sources, _rules, _settings, _index
+    _sources, _rules, _settings, _index = sources, list(rules) if rules is not None else None, settings, None
     _warm_up(_rules)
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(workers) as pool:
             parts = pool.map(_lint_slice, _slices(len(sources), workers * SLICES_PER_WORKER), chunksize=1)
     finally:
-        _sources, _rules, _index = [], None, None
+        _sources, _rules, _settings, _index = [], None, DEFAULT_SETTINGS, None
     result = LintResult()
     findings: set[Finding] = set()
     for part in parts:
