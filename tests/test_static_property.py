@@ -175,7 +175,8 @@ def test_five_megabyte_module_of_code_is_refused_clearly() -> None:
     print(f"5 MB module refused in {time.monotonic() - started:.2f} s")
     assert result.findings == []
     assert len(result.errors) == 1
-    assert "too large to analyse" in result.errors[0] and f"{MAX_SYNTAX_NODES:,}" in result.errors[0]
+    # refused by the node count, or (over the trial child's memory cap) by the parser's memory
+    assert "too large to analyse" in result.errors[0], result.errors
 
 
 def test_large_module_under_the_limit_is_still_analysed() -> None:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from grader.static import safe_parse
 from grader.static.fast_visit import install as _install_fast_visit
 from grader.static.node_kinds import is_kind
 from grader.static.positions import start_positions
 from grader.static.scopes import QualifiedNames, resolve_scopes
-from grader.static.size_guard import check_size
 from grader.static.visitor_cache import install as _install_visitor_cache
 
 _install_visitor_cache()  # speed only: libcst re-lists visitor methods on every resolution
@@ -159,10 +159,11 @@ class ModuleAnalysis:
         """Parse ``source`` (bytes keep coding declarations and BOMs honest).
 
         Raises ``libcst.ParserSyntaxError`` on invalid Python, ``SourceTooLarge`` (a
-        ``ValueError``) on a module too big to analyse in reasonable time.
+        ``ValueError``) on a module too big to analyse in reasonable time,
+        ``NestedTooDeeply`` or ``ParserCrashed`` (``ValueError``s too) on nesting too deep
+        for Python's parser or libcst's (parsed where a crash cannot end this process).
         """
-        check_size(source)
-        module = cst.parse_module(source)
+        module = safe_parse.parse_module(source)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         return cls(path, wrapper.module, wrapper, project, module_name or module_name_of(path))
 

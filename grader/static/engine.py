@@ -15,7 +15,8 @@ from grader.static.project import ProjectIndex
 from grader.static.registry import all_rules
 from grader.static.rule import Rule
 from grader.static.settings import DEFAULT_SETTINGS, StaticSettings
-from grader.static.size_guard import SourceTooLarge
+from grader.static.safe_parse import ParserCrashed
+from grader.static.size_guard import NestedTooDeeply, SourceTooLarge
 
 
 @dataclass
@@ -70,6 +71,10 @@ def parse_one(path: str, data: bytes, project: ProjectIndex | None) -> ParseOutc
         return ParseOutcome(ModuleAnalysis.parse(data, path=path, project=project))
     except SourceTooLarge as exc:
         return ParseOutcome(None, describe_syntax_error(path, exc, data), too_large=True)
+    except NestedTooDeeply as exc:
+        return ParseOutcome(None, f"{path}: {exc}")
+    except ParserCrashed as exc:
+        return ParseOutcome(None, f"{path}: nested too deeply to analyse ({exc})")
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         return ParseOutcome(None, describe_syntax_error(path, exc, data))
     except RecursionError:
