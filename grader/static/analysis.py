@@ -138,6 +138,9 @@ class ModuleAnalysis:
         # Parents come from the fact collector's own walk: libcst's ParentNodeProvider
         # would walk the whole tree once more (about a fifth of a file's lint time).
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        # every node in source (pre-)order, from the same walk: a rule that must look at
+        # the whole module (INT001) filters this instead of walking the tree again
+        self.all_nodes: list[cst.CSTNode] = []
         self.functions: list[FunctionInfo] = []
         self.add_task_calls: list[AddTaskCall] = []
         self.imported_names: dict[str, str] = {}  # local name -> dotted source

@@ -81,30 +81,31 @@ class Reach:
 def reaches(module: ModuleAnalysis) -> Iterator[Reach]:
     """Every place the module reaches into the grader or the runtime, in source order."""
     imports = imported_modules(module)
-    for node in _find(module.module, (cst.Import, cst.ImportFrom, cst.Call, cst.Attribute, cst.Name,  # type: ignore[arg-type]
-                                      cst.SimpleString, cst.FormattedString, cst.Assign, cst.AugAssign,
-                                      cst.AnnAssign, cst.Del)):
-        found = _describe(module, node, imports)
+    for node in module.all_nodes:
+        check = _CHECKS.get(type(node))
+        found = check(module, node, imports) if check is not None else None
         if found is not None:
             yield Reach(node, found)
 
 
-def _describe(module: ModuleAnalysis, node: cst.CSTNode, imports: dict[str, str]) -> str | None:
-    if isinstance(node, cst.Import):
-        return _import(module, [module.code(alias.name) for alias in node.names])
-    if isinstance(node, cst.ImportFrom):
-        if node.relative or node.module is None:
-            return None  # the submission's own modules
-        return _import(module, [module.code(node.module)])
-    if isinstance(node, cst.Call):
-        return _call(module, node, imports)
-    if isinstance(node, (cst.Attribute, cst.Name)):
-        return _reference(module, node)
-    if isinstance(node, (cst.SimpleString, cst.FormattedString)):
-        return _proc_path(module, node)
-    if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Del)):
-        return _rebinding(module, node, imports)
-    return None
+def _check_import(module: ModuleAnalysis, node: cst.Import, imports: dict[str, str]) -> str | None:
+    return _import(module, [module.code(alias.name) for alias in node.names])
+
+
+def _check_import_from(module: ModuleAnalysis, node: cst.ImportFrom, imports: dict[str, str]) -> str | None:
+    if node.relative or node.module is None:
+        return None  # the submission's own modules
+    return _import(module, [module.code(node.module)])
+
+
+def _check_reference(module: ModuleAnalysis, node: cst.Attribute | cst.Name, imports: dict[str, str]) -> str | None:
+    return _reference(module, node)
+
+
+def _check_string(module: ModuleAnalysis, node: cst.SimpleString | cst.FormattedString, imports: dict[str, str]) -> str | None:
+    if isinstance(node, cst.SimpleString) and "/proc" not in node.value:
+        return None  # cheap: most strings are not paths under /proc
+    return _proc_path(module, node)
 
 
 # ----- imports ---------------------------------------------------------------------------
@@ -127,7 +128,17 @@ def _is_local(module: ModuleAnalysis, top: str) -> bool:
 
 
 # ----- calls -----------------------------------------------------------------------------
+# The last part of the names ``_call`` looks for: other calls are not asked their qualified name.
+_CALL_NAMES = frozenset(
+    {name.rsplit(".", 1)[-1] for name in (*DESCRIPTOR_ARGS, *_IMPORTERS)} | {"setattr", "delattr", "socket"}
+)
+
+
 def _call(module: ModuleAnalysis, call: cst.Call, imports: dict[str, str]) -> str | None:
+    func = call.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if last not in _CALL_NAMES:
+        return None
     names = module.call_qualified_names(call)
     if names & _IMPORTERS and call.args:
         target = call.args[0].value
@@ -198,11 +209,14 @@ def _loop_descriptors(module: ModuleAnalysis, iterable: cst.BaseExpression) -> s
 
 
 # ----- references ------------------------------------------------------------------------
+_REFERENCE_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in OBJECT_GRAPH | FRAME_FUNCTIONS)
+
+
 def _reference(module: ModuleAnalysis, node: cst.Attribute | cst.Name) -> str | None:
     last = node.attr.value if isinstance(node, cst.Attribute) else node.value
     if isinstance(node, cst.Attribute) and last in FRAME_ATTRIBUTES:
         return f"it reads .{last}, the internals of running code (call frames)"
-    if not any(name.endswith("." + last) for name in OBJECT_GRAPH | FRAME_FUNCTIONS):
+    if last not in _REFERENCE_NAMES:
         return None  # cheap filter: qualified names are asked only for these last names
     parent = module.parent(node)
     if isinstance(parent, cst.Attribute) and parent.value is node:
@@ -277,7 +291,9 @@ def imported_modules(module: ModuleAnalysis) -> dict[str, str]:
     the submission's own (``import time``, ``from starlette import background``,
     ``from fastapi import BackgroundTasks``)."""
     found: dict[str, str] = {}
-    for node in _find(module.module, (cst.Import, cst.ImportFrom)):  # type: ignore[arg-type]
+    for node in module.all_nodes:
+        if type(node) is not cst.Import and type(node) is not cst.ImportFrom:
+            continue
         if isinstance(node, cst.Import):
             for alias in node.names:
                 dotted = module.code(alias.name)
@@ -340,3 +356,18 @@ def _rebind_text(target: str, owner: str) -> str:
     if owner.split(".")[0] in _CLOCKS:
         return f"it rebinds {target}, the clock other code reads (the grader's timing too)"
     return f"it replaces {target}, which belongs to {owner.split('.')[0]} (code the server runs on)"
+
+
+_CHECKS = {
+    cst.Import: _check_import,
+    cst.ImportFrom: _check_import_from,
+    cst.Call: _call,
+    cst.Attribute: _check_reference,
+    cst.Name: _check_reference,
+    cst.SimpleString: _check_string,
+    cst.FormattedString: _check_string,
+    cst.Assign: _rebinding,
+    cst.AugAssign: _rebinding,
+    cst.AnnAssign: _rebinding,
+    cst.Del: _rebinding,
+}
