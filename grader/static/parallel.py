@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from grader.model import Finding
 from grader.static.project import ProjectIndex
+from grader.static.safe_parse import stop_parser_thread
 from grader.static.settings import DEFAULT_SETTINGS, StaticSettings
 
 if TYPE_CHECKING:
@@ -214,6 +215,7 @@ def lint_in_parallel(
     global _sources, _rules, _settings, _index
     _sources, _rules, _settings, _index = sources, list(rules) if rules is not None else None, settings, None
     _warm_up(_rules)
+    stop_parser_thread()  # fork a single-threaded process: each worker starts its own
     context = multiprocessing.get_context("fork")
     try:
         with context.Pool(workers) as pool:

@@ -134,6 +134,17 @@ def _parse_on_thread(source: bytes | str) -> cst.Module:
             parser.retire()
 
 
+def stop_parser_thread() -> None:
+    """End the parser thread (a new one starts on the next parse): call before forking
+    workers, so the process forks with no thread of ours running."""
+    global _parser
+    with _lock:
+        parser, _parser = _parser, None
+    if parser is not None and parser.pid == os.getpid():
+        parser.retire()
+        parser.thread.join(timeout=5)
+
+
 def _forget_parser_after_fork() -> None:
     global _parser, _lock
     _parser = None
