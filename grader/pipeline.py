@@ -19,14 +19,13 @@ from grader.static.engine import lint_paths
 if TYPE_CHECKING:
     from grader.behavior.outcome import BehaviorOutcome
 
-# How the behavior checks reach the app: "inprocess" drives it as an ASGI callable in the
-# sandboxed child; "uvicorn" serves it for real and the parent sends HTTP (server_runner).
-# GRADER_SERVER carries the choice into batch worker processes.
-SERVERS = ("inprocess", "uvicorn")
+# How the behavior checks reach the app: uvicorn serves it in the jail and the trusted
+# parent is the HTTP client. "inprocess" is an old name kept so existing commands work.
+SERVERS = ("uvicorn", "inprocess")
 
 
 def behavior_server(server: str | None = None) -> str:
-    chosen = server or os.environ.get("GRADER_SERVER") or "inprocess"
+    chosen = server or os.environ.get("GRADER_SERVER") or "uvicorn"
     if chosen not in SERVERS:
         raise SubmissionError(f"unknown --server {chosen!r} (choose from: {', '.join(SERVERS)}).")
     return chosen
@@ -36,17 +35,14 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
                      server: str | None = None) -> Report:
     started = time.perf_counter()
     fatal = None
-    if not submission.python_files:
-        fatal = f"{submission.origin}: no Python files to grade."
+    empty = not submission.python_files
     reason = "Behavior checks were not run (static analysis only)."
     run: Callable[[Submission, Rubric], BehaviorOutcome] | None = None
-    if fatal:
-        reason = "Behavior checks were not run: there is no Python code."
+    if empty:
+        reason = "Not run: the submission has no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
-        if behavior_server(server) == "uvicorn":
-            from grader.behavior.server.runner import run_behavior_server as run
-        else:
-            from grader.behavior.runner import run_behavior as run
+        behavior_server(server)  # validates the (now single) choice
+        from grader.behavior.runner import run_behavior as run
     # The behavior run mostly waits on its sandboxed child: lint meanwhile. Leaving the
     # block waits for the run even when the lint raised: it must not go on using a
     # submission folder about to be removed.
@@ -54,6 +50,9 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         behavior_run = pool.submit(run, submission, rubric) if run is not None else None
         lint = lint_paths(submission.root, submission.python_files)
         behavior = behavior_run.result() if behavior_run is not None else None
+    if empty and run_behavior:
+        behavior = _nothing_to_run(submission)
+    static_only = behavior is None or behavior.unavailable
     report = score_submission(
         submission.name,
         rubric,
@@ -64,9 +63,18 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         behavior=behavior,
         not_run_reason=reason,
         fatal_error=fatal,
+        has_endpoint=any(module.endpoints for module in lint.modules),
+        static_only=static_only,
     )
     report.run.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def _nothing_to_run(submission: Submission) -> BehaviorOutcome:
+    from grader.behavior.outcome import BehaviorOutcome, Verdict
+
+    sentence = f"{submission.origin}: the submission has no Python file, so there is no app to load."
+    return BehaviorOutcome(verdicts={"app-loads": Verdict("app-loads", "failed", sentence)}, errors=[sentence])
 
 
 def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None,

@@ -109,7 +109,7 @@ class Server:
 
     def _on_ctrl(self) -> None:
         try:
-            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(16 * 4))
+            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(32 * 4))
         except OSError:
             data = b""
         if not data:
@@ -128,6 +128,7 @@ class Server:
     def _start(self, request: dict[str, Any], fds: list[int]) -> None:
         job_sock = socket.socket(fileno=fds[0])
         named = {"result": fds[1], "stdout": fds[2], "stderr": fds[3]}
+        passed = dict(zip(request.get("pass_fds") or [], fds[4:]))
         pid = os.fork()
         if pid == 0:  # the child: never returns
             signal.set_wakeup_fd(-1)
@@ -135,7 +136,7 @@ class Server:
                 signal.signal(signum, signal.SIG_DFL)
             from grader.behavior.sandbox.worker import run_job
 
-            run_job(request, named)
+            run_job(request, named, passed)
             os._exit(70)
         for fd in fds[1:]:
             os.close(fd)
@@ -277,14 +278,7 @@ class Server:
 def _warm_up_custom_checks() -> None:
     """pytest (for rubric pytest checks) imports lazily what a child that dropped
     privileges may no longer read; optional: pytest is a test extra. The real-server
-    mode's harness (uvicorn) is loaded here too."""
-    try:
-        import grader.behavior.server.harness  # noqa: F401
-        import uvicorn.lifespan.on  # noqa: F401
-        import uvicorn.loops.asyncio  # noqa: F401
-        import uvicorn.protocols.http.h11_impl  # noqa: F401
-    except ImportError:
-        pass
+    mode's harness (uvicorn) is loaded in every preload."""
     try:
         from grader.behavior.custom.runner import warm_up
     except ImportError:
@@ -310,17 +304,13 @@ def _preload(lean: bool = False) -> dict[str, Any]:
 
     harness_loaded = False
     try:
-        import grader.behavior.harness.run as harness
+        from grader.behavior.student import serve  # noqa: F401
+        from grader.behavior.student.warmup import warm_up
 
+        warm_up()
         harness_loaded = True
-        warm_up = getattr(harness, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
     except ImportError:
         pass
-    from grader.behavior.harness.warmup import warm_up as builtin_warm_up
-
-    builtin_warm_up()
     if not lean:
         _warm_up_custom_checks()
     gc.collect()

@@ -30,7 +30,7 @@ from grader.behavior.sandbox.channel import MessageReader
 from grader.behavior.sandbox.output import HeadTailBuffer
 from grader.discovery.submission import IGNORED_DIRS
 
-DEFAULT_HARNESS = "grader.behavior.harness.run:run_harness"
+DEFAULT_HARNESS = "grader.behavior.student.serve:serve"
 PRIVATE_WORKDIR = "/tmp/sandbox/work"  # the work dir as the child sees it under private /tmp
 KILL_CONFIRM_S = 15.0
 UID_BASE = 1_500_000_000
@@ -160,8 +160,11 @@ class Sandbox:
             _uids.release(self.uid)
             self.uid = None
 
-    def run(self, settings: dict[str, Any], limits: SandboxLimits) -> SandboxResult:
+    def run(self, settings: dict[str, Any], limits: SandboxLimits,
+            pass_fds: dict[str, int] | None = None) -> SandboxResult:
+        """Run the harness; ``pass_fds`` (name -> fd of ours) reach it as ``settings["fds"]``."""
         nonce = secrets.token_hex(16)
+        passed = dict(pass_fds or {})
         job = {
             "nonce": nonce,
             "harness": self.harness,
@@ -174,6 +177,7 @@ class Sandbox:
             "uid": self.uid,
             "gid": self.uid,
             "nproc_limit": None,
+            "pass_fds": sorted(passed),
         }
         result_r, result_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -181,7 +185,7 @@ class Sandbox:
         server = launcher.shared_server() if self.mode == "forkserver" else launcher.ForkServer(preload=False)
         started = time.monotonic()
         try:
-            handle = server.submit(job, result_w, out_w, err_w)
+            handle = server.submit(job, result_w, out_w, err_w, [passed[name] for name in sorted(passed)])
         except BaseException:
             for fd in (result_r, out_r, err_r):
                 os.close(fd)

@@ -46,23 +46,30 @@ def load_callable(spec: str) -> Callable[..., Any]:
     return getattr(module, name)
 
 
-def _setup_fds(fds: dict[str, int]) -> int:
+def _setup_fds(fds: dict[str, int], passed: dict[str, int]) -> tuple[int, dict[str, int]]:
     """stdin from /dev/null, stdout/stderr to the capture pipes; the result pipe moves to
-    a random high descriptor (a casual ``os.write(3, ...)`` misses it); close the rest."""
+    a random high descriptor (a casual ``os.write(3, ...)`` misses it), the descriptors
+    the parent passed for the harness (``passed``) to the ones just above it; close the
+    rest. Returns the result fd and where each passed descriptor now is."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(fds["stdout"], 1)
     os.dup2(fds["stderr"], 2)
     result_fd = random.SystemRandom().randrange(300, 900)
     os.dup2(fds["result"], result_fd, inheritable=False)
+    moved: dict[str, int] = {}
+    for offset, (name, fd) in enumerate(sorted(passed.items()), start=1):
+        moved[name] = result_fd + offset
+        os.dup2(fd, result_fd + offset, inheritable=False)
     os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 4096)
-    return result_fd
+    os.closerange(result_fd + len(moved) + 1, 4096)
+    return result_fd, moved
 
 
 def _install_phase_hooks() -> None:
-    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, whatever the harness
-    does, so a timeout names the phase it struck in."""
+    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, so a run that ends
+    abruptly says what was running. While any background task runs, the phase stays
+    'task': the parent's small requests in between must not hide it."""
     try:
         from starlette.applications import Starlette
         from starlette.background import BackgroundTask
@@ -70,17 +77,22 @@ def _install_phase_hooks() -> None:
         return
     original_call = Starlette.__call__
     original_task = BackgroundTask.__call__
+    running = [0]
 
     async def app_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
+        if not running[0]:
+            progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
         await original_call(self, scope, receive, send)
 
     async def task_call(self: Any) -> None:
+        running[0] += 1
         progress.report_phase("task")
         try:
             await original_task(self)
         finally:
-            progress.report_phase("endpoint")
+            running[0] -= 1
+            if not running[0]:
+                progress.report_phase("endpoint")
 
     Starlette.__call__ = app_call  # type: ignore[method-assign]
     BackgroundTask.__call__ = task_call  # type: ignore[method-assign]
@@ -98,13 +110,13 @@ def _sanitize_process(workdir: str) -> None:
     importlib.invalidate_caches()
 
 
-def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
+def run_job(job: dict[str, Any], fds: dict[str, int], passed: dict[str, int] | None = None) -> None:
     """Body of the forked child; never returns (ends with ``os._exit``)."""
     code = 70
     try:
         os.setsid()
         limits.die_with_parent()
-        result_fd = _setup_fds(fds)
+        result_fd, moved = _setup_fds(fds, passed or {})
         nonce = job["nonce"]
 
         def send(kind: str, **payload: Any) -> None:
@@ -142,6 +154,7 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         progress.report_phase("import")
         settings = dict(job.get("settings") or {})
         settings["workdir"] = workdir
+        settings["fds"] = moved
         settings.setdefault("sandbox_root", os.path.dirname(workdir))
         takes_progress = _accepts_progress(harness)
         try:
