@@ -256,7 +256,9 @@ class ModuleAnalysis:
             return (self, info) if info is not None else None
         if self.project is None:
             return None
-        return self.project.resolve(self.module_name, f"{dots}{module_part}:{function}", importer_is_package=self.is_package)
+        return self.project.resolve(
+            self.module_name, f"{dots}{module_part}:{function}", importer_is_package=self.is_package
+        )
 
     def resolve_callable(
         self, expr: cst.BaseExpression | None, info: FunctionInfo | None

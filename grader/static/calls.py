@@ -61,7 +61,12 @@ def _bindings(info: FunctionInfo) -> dict[str, cst.BaseExpression]:
     return bound
 
 
-def _is_path_expr(module: ModuleAnalysis, expr: cst.BaseExpression, bound: dict[str, cst.BaseExpression], depth: int = 0) -> bool:
+_PATH_METHODS = frozenset({"with_suffix", "with_name", "resolve", "absolute", "joinpath"})
+
+
+def _is_path_expr(
+    module: ModuleAnalysis, expr: cst.BaseExpression, bound: dict[str, cst.BaseExpression], depth: int = 0
+) -> bool:
     """``Path(...)``, ``Path(...) / "x"``, ``p.with_suffix(...)``, a parameter annotated
     ``Path``, or a local bound to one of these: a pathlib path."""
     if depth > 4:
@@ -70,7 +75,11 @@ def _is_path_expr(module: ModuleAnalysis, expr: cst.BaseExpression, bound: dict[
         if module.is_qualified(expr.func, _PATH_FACTORIES):
             return True
         func = expr.func
-        return isinstance(func, cst.Attribute) and func.attr.value in {"with_suffix", "with_name", "resolve", "absolute", "joinpath"} and _is_path_expr(module, func.value, bound, depth + 1)
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _PATH_METHODS
+            and _is_path_expr(module, func.value, bound, depth + 1)
+        )
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
         return _is_path_expr(module, expr.left, bound, depth + 1)
     if isinstance(expr, cst.Attribute) and expr.attr.value == "parent":
@@ -100,14 +109,17 @@ def _opened(module: ModuleAnalysis, expr: cst.BaseExpression, bound: dict[str, c
     return f"{receiver if len(receiver) <= 30 else receiver[:27] + '...'}.open()"
 
 
-def _factory_method(module: ModuleAnalysis, call: cst.Call, bound: dict[str, cst.BaseExpression]) -> tuple[str, str] | None:
+def _factory_method(
+    module: ModuleAnalysis, call: cst.Call, bound: dict[str, cst.BaseExpression]
+) -> tuple[str, str] | None:
     """``x.m(...)`` where ``x`` (or the receiver call itself) is built by a table factory
     whose ``m`` blocks: (qualified factory name, text as written)."""
     func = call.func
     if not isinstance(func, cst.Attribute):
         return None
     receiver = func.value
-    written = f"{module.code(receiver)}.{func.attr.value}()" if isinstance(receiver, cst.Name) else f"{func.attr.value}()"
+    method = func.attr.value
+    written = f"{receiver.value}.{method}()" if isinstance(receiver, cst.Name) else f"{method}()"
     if isinstance(receiver, cst.Name):
         receiver = bound.get(receiver.value, receiver)
     if not isinstance(receiver, cst.Call):
@@ -173,7 +185,9 @@ def _table_call(
     return None
 
 
-def _handles(module: ModuleAnalysis, info: FunctionInfo, bound: dict[str, cst.BaseExpression]) -> dict[str, tuple[cst.Call, str]]:
+def _handles(
+    module: ModuleAnalysis, info: FunctionInfo, bound: dict[str, cst.BaseExpression]
+) -> dict[str, tuple[cst.Call, str]]:
     """Names bound to a file opened synchronously: name -> (the open call, "open()"/"Path.open()")."""
     found: dict[str, tuple[cst.Call, str]] = {}
     for name, value in bound.items():
@@ -233,6 +247,31 @@ def _handle_use(
     reported_handles.add(name)
     node, opener = handles[name]
     return BlockingCall(node, f"{opener} then {what}", _FILE_INSTEAD, FILE)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A blocking call made by a function: directly, or through one of the submission's
+    plain ``def`` helpers (``helper`` is then its name and ``node`` the call of it)."""
+
+    node: cst.CSTNode
+    what: str
+    instead: str
+    helper: str | None = None
+
+
+def blocking_in(
+    module: ModuleAnalysis,
+    info: FunctionInfo,
+    *,
+    kinds: frozenset[str] = ALL_KINDS,
+    upload_stream: Callable[[cst.Call], bool] | None = None,
+) -> Iterator[Blocked]:
+    """What ``blocking_calls`` and ``blocking_helper_calls`` find in ``info``, in that order."""
+    for found in blocking_calls(module, info, kinds=kinds, upload_stream=upload_stream):
+        yield Blocked(found.node, found.what, found.instead)
+    for call, helper, inner in blocking_helper_calls(module, info, kinds=kinds):
+        yield Blocked(call, inner.what, inner.instead, helper.name)
 
 
 def blocking_helper_calls(

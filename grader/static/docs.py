@@ -49,7 +49,8 @@ def rules_reference() -> str:
         doc = inspect.cleandoc(rule.__doc__ or "").replace("\n## ", "\n### ")
         if doc.startswith("## "):
             doc = "#" + doc
-        parts.append(f"## {rule.code}: {rule.name}\n\nSeverity: **{rule.severity.value}**\n\n> {rule.message}\n\n{doc}\n")
+        header = f"## {rule.code}: {rule.name}\n\nSeverity: **{rule.severity.value}**\n\n> {rule.message}\n"
+        parts.append(f"{header}\n{doc}\n")
     parts.append(
         "## Blocking calls\n\nThe calls AS001, AS002 and AS003 know, by qualified name as the code imports "
         "them (`import time as t; t.sleep()` is `time.sleep`). A row with methods is a factory: the object it "
@@ -75,7 +76,7 @@ def write_rules_reference(path: str | Path = REFERENCE_PATH) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=REFRESH_COMMAND, description="Regenerate the static rules reference.")
-    parser.add_argument("--output", type=Path, default=REFERENCE_PATH, help="where to write it (default: docs/rules.md)")
+    parser.add_argument("--output", type=Path, default=REFERENCE_PATH, help="default: docs/rules.md")
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date, write nothing")
     args = parser.parse_args(argv)
     if args.check:

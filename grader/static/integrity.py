@@ -30,7 +30,9 @@ FRAME_FUNCTIONS = frozenset(
         "inspect.getinnerframes",
     }
 )
-FRAME_ATTRIBUTES = frozenset({"f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+FRAME_ATTRIBUTES = frozenset(
+    {"f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+)
 # functions whose listed arguments are file descriptors
 DESCRIPTOR_ARGS = {
     "os.write": (0,),
@@ -102,7 +104,9 @@ def _check_reference(module: ModuleAnalysis, node: cst.Attribute | cst.Name, imp
     return _reference(module, node)
 
 
-def _check_string(module: ModuleAnalysis, node: cst.SimpleString | cst.FormattedString, imports: dict[str, str]) -> str | None:
+def _check_string(
+    module: ModuleAnalysis, node: cst.SimpleString | cst.FormattedString, imports: dict[str, str]
+) -> str | None:
     if isinstance(node, cst.SimpleString) and "/proc" not in node.value:
         return None  # cheap: most strings are not paths under /proc
     return _proc_path(module, node)
@@ -167,7 +171,9 @@ def _call(module: ModuleAnalysis, call: cst.Call, imports: dict[str, str]) -> st
             if arg.keyword is not None and arg.keyword.value == "fileno":
                 descriptor = _foreign_descriptor(module, call, arg.value)
                 if descriptor is not None:
-                    return f"it calls socket.socket(fileno=...) on descriptor {descriptor}, which this code did not open"
+                    return (
+                        f"it calls socket.socket(fileno=...) on descriptor {descriptor}, which this code did not open"
+                    )
     return None
 
 
@@ -176,7 +182,9 @@ def _positional(call: cst.Call, index: int) -> cst.BaseExpression | None:
     return positional[index] if index < len(positional) else None
 
 
-def _foreign_descriptor(module: ModuleAnalysis, call: cst.Call, value: cst.BaseExpression, depth: int = 0) -> str | None:
+def _foreign_descriptor(
+    module: ModuleAnalysis, call: cst.Call, value: cst.BaseExpression, depth: int = 0
+) -> str | None:
     """An integer literal >= 3 (the runtime's and the grader's descriptors), a loop over
     ``range(3, ...)``, or a number taken from a listing of ``/proc/<pid>/fd``."""
     if depth > 3:
@@ -203,7 +211,8 @@ def _loop_descriptors(module: ModuleAnalysis, iterable: cst.BaseExpression) -> s
         if isinstance(first, cst.Integer) and int(first.evaluated_value) >= 3:
             return f"{int(first.evaluated_value)} and up"
         return None
-    if any(_OWN_PROC.match(_text(s)) for s in _find(iterable, (cst.SimpleString, cst.FormattedString))):  # type: ignore[arg-type]
+    strings = _find(iterable, (cst.SimpleString, cst.FormattedString))  # type: ignore[arg-type]
+    if any(_OWN_PROC.match(_text(s)) for s in strings):
         return "listed from /proc"
     return None
 
@@ -223,7 +232,8 @@ def _reference(module: ModuleAnalysis, node: cst.Attribute | cst.Name) -> str | 
         return None  # the inner part of a longer name: reported once, on the whole name
     names = module.qualified_names(node)
     if names & OBJECT_GRAPH:
-        return f"it calls {sorted(names & OBJECT_GRAPH)[0]}, which lists the interpreter's live objects (the grader's too)"
+        found = sorted(names & OBJECT_GRAPH)[0]
+        return f"it calls {found}, which lists the interpreter's live objects (the grader's too)"
     if names & FRAME_FUNCTIONS:
         return f"it calls {sorted(names & FRAME_FUNCTIONS)[0]}, which inspects the call frames of running code"
     return None

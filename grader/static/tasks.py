@@ -134,7 +134,8 @@ def parameter_use(module: ModuleAnalysis, info: FunctionInfo, param: str, hops: 
         if isinstance(parent, cst.Arg):
             call = module.parent(parent)
             if isinstance(call, cst.Call):
-                if module.is_qualified(call.func, frozenset({"shutil.copyfileobj"})) and call.args and call.args[0] is parent:
+                copies = module.is_qualified(call.func, frozenset({"shutil.copyfileobj"}))
+                if copies and call.args and call.args[0] is parent:
                     return "shutil.copyfileobj()"
                 if hops > 0 and parent.keyword is None:
                     found = _use_in_callee(module, info, call, parent, hops)

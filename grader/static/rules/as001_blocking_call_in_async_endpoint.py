@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
 from grader.static.blocking_table import BLOCKING
-from grader.static.calls import blocking_calls, blocking_helper_calls
+from grader.static.calls import Blocked, blocking_in
 from grader.static.rule import Example, Rule
 
 _KINDS = frozenset({BLOCKING})
@@ -282,23 +282,20 @@ async def upload(file: UploadFile):
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for info in module.functions:
-            if not (info.is_route and info.is_async):
-                continue
-            for blocking in blocking_calls(module, info, kinds=_KINDS):
-                yield self.finding(
-                    module, blocking.node, f"{self._head(info.name, blocking.what)}; use {blocking.instead}"
-                )
-            for call, helper, inner in blocking_helper_calls(module, info, kinds=_KINDS):
-                yield self.finding(
-                    module,
-                    call,
-                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
-                    "make the endpoint a plain def or run the helper with run_in_threadpool",
-                )
+            if info.is_route and info.is_async:
+                for blocked in blocking_in(module, info, kinds=_KINDS):
+                    yield self.finding(module, blocked.node, self._explain(info.name, blocked))
 
     @staticmethod
-    def _head(endpoint: str, what: str) -> str:
-        return (
-            f"blocking call {what} in async def endpoint {endpoint}(): it stops the event loop, "
-            "so every other request waits"
+    def _explain(endpoint: str, blocked: Blocked) -> str:
+        what = f"{blocked.helper}()" if blocked.helper else blocked.what
+        head = (
+            f"blocking call {what} in async def endpoint {endpoint}(): it stops the event loop, so every "
+            "other request waits"
         )
+        if blocked.helper:
+            return (
+                f"{head} (it calls {blocked.what}); make the endpoint a plain def or run the helper with "
+                "run_in_threadpool"
+            )
+        return f"{head}; use {blocked.instead}"

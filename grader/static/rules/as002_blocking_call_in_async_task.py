@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
-from grader.static.calls import blocking_calls, blocking_helper_calls, param_upload_stream
+from grader.static.calls import Blocked, blocking_in, param_upload_stream
 from grader.static.rule import Example, Rule
 
 
@@ -334,25 +334,19 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
             if resolved is None:
                 continue  # unknown callee: stay silent rather than guess
             task_module, info = resolved
-            if not info.is_async:
-                continue
-            for blocking in blocking_calls(task_module, info, upload_stream=param_upload_stream(info)):
-                yield self.finding(
-                    task_module,
-                    blocking.node,
-                    f"{self._head(info.name, blocking.what)}; make {info.name} a plain def or use {blocking.instead}",
-                )
-            for call, helper, inner in blocking_helper_calls(task_module, info):
-                yield self.finding(
-                    task_module,
-                    call,
-                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
-                    f"make {info.name} a plain def or run the helper with anyio.to_thread.run_sync",
-                )
+            if info.is_async:
+                for blocked in blocking_in(task_module, info, upload_stream=param_upload_stream(info)):
+                    yield self.finding(task_module, blocked.node, self._explain(info.name, blocked))
 
     @staticmethod
-    def _head(task: str, what: str) -> str:
-        return (
-            f"blocking call {what} in async def background task {task}(): async tasks run on "
-            "the event loop, so this freezes the whole server until it returns"
+    def _explain(task: str, blocked: Blocked) -> str:
+        head = (
+            f"blocking call {f'{blocked.helper}()' if blocked.helper else blocked.what} in async def background "
+            f"task {task}(): async tasks run on the event loop, so this freezes the whole server until it returns"
         )
+        if blocked.helper:
+            return (
+                f"{head} (it calls {blocked.what}); make {task} a plain def or run the helper with "
+                "anyio.to_thread.run_sync"
+            )
+        return f"{head}; make {task} a plain def or use {blocked.instead}"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
 from grader.static.blocking_table import FILE
-from grader.static.calls import blocking_calls, blocking_helper_calls
+from grader.static.calls import Blocked, blocking_in
 from grader.static.rule import Example, Rule
 from grader.static.uploadflow import Flow, in_add_task_args
 
@@ -193,24 +193,19 @@ async def upload(file: UploadFile):
         for info in module.functions:
             if not (info.is_route and info.is_async):
                 continue
-            flow = Flow(module, info)
-            for blocking in blocking_calls(module, info, kinds=_KINDS, upload_stream=flow.is_upload_stream_read):
-                if in_add_task_args(module, blocking.node):
+            stream = Flow(module, info).is_upload_stream_read
+            for blocked in blocking_in(module, info, kinds=_KINDS, upload_stream=stream):
+                if not blocked.helper and in_add_task_args(module, blocked.node):
                     continue  # BG001 reports reads inside add_task(...)
-                yield self.finding(
-                    module, blocking.node, f"{self._head(info.name, blocking.what)}; or use {blocking.instead}"
-                )
-            for call, helper, inner in blocking_helper_calls(module, info, kinds=_KINDS):
-                yield self.finding(
-                    module,
-                    call,
-                    f"{self._head(info.name, f'{helper.name}()')} (it does {inner.what}); "
-                    "or run the helper with await run_in_threadpool(...)",
-                )
+                yield self.finding(module, blocked.node, self._explain(info.name, blocked))
 
     @staticmethod
-    def _head(endpoint: str, what: str) -> str:
-        return (
-            f"blocking file I/O {what} in async def endpoint {endpoint}(): the event loop waits for the "
-            "disk meanwhile (advice: fine for small files); make the endpoint a plain def"
+    def _explain(endpoint: str, blocked: Blocked) -> str:
+        head = (
+            f"blocking file I/O {f'{blocked.helper}()' if blocked.helper else blocked.what} in async def "
+            f"endpoint {endpoint}(): the event loop waits for the disk meanwhile (advice: fine for small "
+            "files); make the endpoint a plain def"
         )
+        if blocked.helper:
+            return f"{head} (it does {blocked.what}); or run the helper with await run_in_threadpool(...)"
+        return f"{head}; or use {blocked.instead}"
