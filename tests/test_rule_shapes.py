@@ -201,3 +201,19 @@ def test_bad_rubric_blocking_calls_are_one_line_errors(value, message):
 
 def test_rubric_blocking_calls_are_deduplicated_in_order():
     assert parse_blocking_calls(["a.b", "c.d", "a.b"]) == ("a.b", "c.d")
+
+
+def test_grading_passes_the_rubric_static_table_to_the_rules(tmp_path: Path):
+    from grader.pipeline import grade_path
+    from grader.scoring.rubric import load_rubric
+
+    rubric_file = tmp_path / "rubric.toml"
+    rubric_file.write_text(
+        'title = "t"\nversion = "1"\n[static]\nblocking_calls = ["mylib.slow_fn"]\n'
+        '[[checks]]\nid = "AS001"\npoints = 1\n'
+    )
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    (submission / "main.py").write_text(_RUBRIC_APP)
+    report = grade_path(submission, load_rubric(str(rubric_file)), run_behavior=False)
+    assert ("AS001", 14) in {(f.code, f.line) for f in report.findings}

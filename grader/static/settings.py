@@ -10,13 +10,15 @@ Each entry is a dotted qualified name, as the code imports it: a function
 (``mylib.slow_fn``: ``from mylib import slow_fn; slow_fn()`` counts), or a method of a
 class (``mylib.Client.fetch``: ``client = mylib.Client(); client.fetch()`` counts, one step
 of dataflow, as for ``httpx.Client``). The rubric loader calls
-:func:`parse_blocking_calls` on the value and passes the result on:
-``lint_paths(root, files, settings=StaticSettings(blocking_calls=...))``.
+:func:`parse_blocking_calls` on the value (a one-line ``ValueError`` for a bad entry), and
+grading passes the rubric's table on:
+``lint_paths(root, files, settings=StaticSettings.from_rubric_table(rubric.static))``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,6 +52,14 @@ class StaticSettings:
     """Options of one lint. ``blocking_calls``: extra qualified names (see module doc)."""
 
     blocking_calls: tuple[str, ...] = ()
+
+    @classmethod
+    def from_rubric_table(cls, table: Mapping[str, object] | None) -> StaticSettings:
+        """Settings from a rubric's ``[static]`` table (``{}`` or ``None``: the defaults).
+        Raises ``ValueError`` (one line) on a bad ``blocking_calls``."""
+        if not table:
+            return DEFAULT_SETTINGS
+        return cls(blocking_calls=parse_blocking_calls(table.get("blocking_calls", [])))
 
     @cached_property
     def blocking_entries(self) -> dict[str, BlockingEntry]:
