@@ -420,6 +420,15 @@ async def upload(file: UploadFile):  # expect: BG006
     data = file.file.read()  # expect: AS003
     save(data)  # expect: AS003
 '''}),
+    ("as003-tutorial-one-finding-per-file", {"main.py": APP + '''
+@app.post("/uploadfile/")
+async def create_upload_file(file: UploadFile, background_tasks: BackgroundTasks):
+    file_location = f"files/{file.filename}"  # expect: SEC001
+    with open(file_location, "wb+") as file_object:  # expect: AS003
+        file_object.write(file.file.read())  # expect: UP001
+    background_tasks.add_task(print, file_location)
+    return {"info": f"file '{file.filename}' saved at '{file_location}'"}
+'''}),
     ("as003-off-the-loop-clean", {"main.py": APP + '''import shutil, uuid, aiofiles
 from fastapi.concurrency import run_in_threadpool
 

@@ -226,6 +226,8 @@ def _file_call(
     if method not in FILE_HANDLE_METHODS:
         return None
     if upload_stream is not None and upload_stream(call):
+        if _written_to_handle(module, call, handles):
+            return None  # ``out.write(file.file.read())``: the handle's finding covers it
         return BlockingCall(call, f"file.file.{method}()", "await file.read(...) (UploadFile's async methods)", FILE)
     if method == "read" and call.args:
         return None  # a sized read of a handle is one chunk, not the whole file
@@ -236,6 +238,18 @@ def _file_call(
     if opened is not None:
         return BlockingCall(call, f"{opened[:-2]}(...).{method}()", _FILE_INSTEAD, FILE)
     return None
+
+
+def _written_to_handle(module: ModuleAnalysis, call: cst.Call, handles: dict[str, tuple[cst.Call, str]]) -> bool:
+    """``call`` is the argument of a write on an opened handle (``out.write(<call>)``)."""
+    arg = module.parent(call)
+    outer = module.parent(arg) if isinstance(arg, cst.Arg) else None
+    return (
+        isinstance(outer, cst.Call)
+        and isinstance(outer.func, cst.Attribute)
+        and outer.func.attr.value in FILE_HANDLE_METHODS
+        and _handle_name(outer.func.value, handles) is not None
+    )
 
 
 def _handle_use(
