@@ -10,7 +10,9 @@ parse, the last file of a module name wins, modules in the order they were added
 The result is merged in slice order: parse errors in file order, then rule errors in
 module order, findings sorted, as ``lint_sources`` gives them. Workers are forked
 (they inherit the loaded rules and the sources); where fork is not available, or for
-few files, the lint runs in this process.
+few files, the lint runs in this process. A worker that dies (a crash the parse layer did not
+contain, the kernel's OOM killer) costs its slice a retry in a process of its own, then one
+error per file of that slice: never the other slices' findings, never a hang.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.model import Finding
 from grader.static.project import ProjectIndex
@@ -186,6 +190,22 @@ def process(name: str) -> None:
 """
 
 
+def _result_or_alone(future: Future[SliceResult], bounds: tuple[int, int], context: Any) -> SliceResult:
+    """The slice's result; if a worker died (every unfinished slice fails with it), the
+    slice again in a process of its own, and if that dies too, one error per file: the
+    other slices keep their findings."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        pass
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as alone:
+            return alone.submit(_lint_slice, bounds).result()
+    except BrokenProcessPool:
+        paths = [path for path, _ in _sources[bounds[0] : bounds[1]]]
+        return SliceResult(errors=[f"{path}: could not be analysed (the analysis process died)" for path in paths])
+
+
 def _warm_up(rules: list[type[Rule]] | None) -> None:
     from grader.static.engine import lint_sources
 
@@ -217,9 +237,11 @@ def lint_in_parallel(
     _warm_up(_rules)
     stop_parser_thread()  # fork a single-threaded process: each worker starts its own
     context = multiprocessing.get_context("fork")
+    slices = _slices(len(sources), workers * SLICES_PER_WORKER)
     try:
-        with context.Pool(workers) as pool:
-            parts = pool.map(_lint_slice, _slices(len(sources), workers * SLICES_PER_WORKER), chunksize=1)
+        with ProcessPoolExecutor(workers, mp_context=context) as executor:
+            futures = [executor.submit(_lint_slice, bounds) for bounds in slices]
+            parts = [_result_or_alone(future, bounds, context) for future, bounds in zip(futures, slices)]
     finally:
         _sources, _rules, _settings, _index = [], None, DEFAULT_SETTINGS, None
     result = LintResult()
