@@ -55,6 +55,8 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     if empty and run_behavior:
         behavior = _nothing_to_run(submission)
     static_only = behavior is None or behavior.unavailable
+    if empty and behavior is None:
+        lint.errors.insert(0, f"{submission.origin}: the submission has no Python file.")
     report = score_submission(
         submission.name,
         rubric,
