@@ -63,7 +63,7 @@ class UploadObservation:
     created: list[Path2] = field(default_factory=list)  # new files after the tasks
 
     def intact(self) -> list[str]:
-        return [shown(p) for p in self.evidence.copies]
+        return sorted({shown(p) for p in self.evidence.copies + self.evidence.copies_at_response})
 
 
 @dataclass
@@ -84,6 +84,35 @@ class CheckContext:
     # Which checks ran together, and which of them ran again alone (observed_run.OVERLAPPED).
     overlap: dict[str, list[str]] = field(default_factory=dict)
     _labels: int = 0
+
+    @property
+    def stall_prone(self) -> bool:
+        """The app blocks its event loop (loop-responsive failed): every upload waits for the
+        blocking task of the one before, so checks send fewer uploads, and an upload left
+        unanswered by a blocked server was not measured, not failed."""
+        loop = self.verdicts.get("loop-responsive")
+        return loop is not None and loop.status == "failed"
+
+    @property
+    def copies_at_response(self) -> bool:
+        """The primary upload was saved before its response left: later uploads' copies are
+        read while their responses are held, without waiting for their tasks."""
+        saved = self.verdicts.get("saved-before-response")
+        return saved is not None and saved.status == "passed"
+
+    async def upload_for_copy(self, label: str, payload: Payload) -> UploadObservation:
+        """An upload whose check looks for the saved copy (robustness checks)."""
+        wait = not self.copies_at_response
+        return await self.upload(label, payload, hold=True, wait_for_tasks=wait)
+
+    def unanswered(self, check_id: str, exchanges: list[HttpExchange]) -> Verdict | None:
+        """A timeout verdict when a blocked server left uploads of this check unanswered."""
+        if not self.stall_prone or not any(e.timed_out or e.status is None for e in exchanges):
+            return None
+        return Verdict(check_id, "timeout",
+                       f"Not measured: your server did not answer within {max(e.budget_s for e in exchanges):g} s, "
+                       "because its event loop was blocked by the task of an earlier upload (see loop-responsive, "
+                       "which costs the points for that).")
 
     def budget(self) -> float:
         left = self.deadline - time.monotonic()
