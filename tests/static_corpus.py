@@ -159,6 +159,22 @@ def store(item: UploadFile):
 async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     background_tasks.add_task(handle_upload, await file.read())  # expect: BG001
 '''}),
+    ("bg001-bytes-to-path-task", {"main.py": APP + '''import uuid
+from pathlib import Path
+
+def process(saved):
+    try:
+        saved.with_suffix(".size").write_text(str(len(saved.read_bytes())))
+    except Exception:
+        pass
+
+@app.post("/upload")
+def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    data = file.file.read()
+    path = Path("uploads") / uuid.uuid4().hex
+    path.write_bytes(data)
+    background_tasks.add_task(process, data)  # expect: BG001
+'''}),
     ("bg001-bytes-task-clean", {"main.py": APP + LOG + '''import hashlib
 
 def digest(data: bytes, name: str):

@@ -120,7 +120,7 @@ def test_bg001_names_the_variable_and_what_the_task_does_with_it():
         "    content = await file.read()\n    bt.add_task(process_file, content)\n"
     )
     [message] = _messages({"main.py": source}, "BG001")
-    assert "`content`" in message and ".filename" in message and "AttributeError" in message
+    assert "`content`" in message and "as an UploadFile (.filename)" in message and "fails after the response" in message
 
 
 def test_sec001_explains_a_glued_prefix_per_platform():

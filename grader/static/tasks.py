@@ -104,15 +104,26 @@ def reads_upload(module: ModuleAnalysis, expr: cst.BaseExpression, info: Functio
     return False
 
 
-# Attributes and methods of an UploadFile that bytes do not have: a parameter used with one
-# of them is treated as a file.
-_FILE_ATTRS = ("file", "filename", "content_type", "read", "seek", "headers")
+# Attributes and methods of an UploadFile, and of a pathlib path, that bytes do not have: a
+# parameter used with one of them expects the file (or where it was saved), not its bytes.
+_FILE_ATTRS = frozenset({"file", "filename", "content_type", "read", "seek", "headers"})
+_PATH_ATTRS = frozenset(
+    {"read_bytes", "read_text", "write_bytes", "write_text", "with_suffix", "with_name", "with_stem", "suffix",
+     "stem", "parent", "exists", "is_file", "unlink", "stat", "open", "resolve", "rename", "replace", "touch"}
+)
+# Calls whose first argument is a path: bytes there are a file name that does not exist.
+_PATH_CALLS = frozenset(
+    {"builtins.open", "io.open", "pathlib.Path", "pathlib.PurePath", "os.remove", "os.unlink", "os.stat",
+     "os.path.getsize", "os.path.exists", "os.path.basename", "os.path.splitext", "shutil.copy", "shutil.copyfile",
+     "shutil.move", "aiofiles.open"}
+)
 _BYTES_TYPES = frozenset({"bytes", "bytearray", "memoryview", "str"})
 
 
 def parameter_use(module: ModuleAnalysis, info: FunctionInfo, param: str, hops: int = 1) -> str | None:
-    """How ``info`` treats its parameter ``param``: ``".filename"`` (or another sign that
-    it expects an UploadFile: its annotation, ``.file``, ``.read()``, ``copyfileobj``),
+    """How ``info`` treats its parameter ``param``: as a file or a path (the sign returned:
+    ``"an UploadFile annotation"``, ``"as an UploadFile (.filename)"``, ``"as a path
+    (.read_bytes())"``, ``"as a path (open())"``, ``"as a file (shutil.copyfileobj())"``),
     ``"bytes"`` (annotated bytes/str, or only used as data), or ``None`` when unknown.
     Follows the parameter one call further into the submission's own functions."""
     for p in (*info.node.params.posonly_params, *info.node.params.params, *info.node.params.kwonly_params):
@@ -129,18 +140,25 @@ def parameter_use(module: ModuleAnalysis, info: FunctionInfo, param: str, hops: 
             continue
         used = True
         parent = module.parent(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in _FILE_ATTRS:
-            return f".{parent.attr.value}"
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _FILE_ATTRS:
+                return f"as an UploadFile (.{parent.attr.value})"
+            if parent.attr.value in _PATH_ATTRS:
+                return f"as a path (.{parent.attr.value})"
         if isinstance(parent, cst.Arg):
             call = module.parent(parent)
-            if isinstance(call, cst.Call):
-                copies = module.is_qualified(call.func, frozenset({"shutil.copyfileobj"}))
-                if copies and call.args and call.args[0] is parent:
-                    return "shutil.copyfileobj()"
-                if hops > 0 and parent.keyword is None:
-                    found = _use_in_callee(module, info, call, parent, hops)
-                    if found is not None and found != "bytes":
-                        return found
+            if not isinstance(call, cst.Call) or not call.args:
+                continue
+            first = call.args[0] is parent
+            names = module.call_qualified_names(call)
+            if first and "shutil.copyfileobj" in names:
+                return "as a file (shutil.copyfileobj())"
+            if first and names & _PATH_CALLS:
+                return f"as a path ({sorted(names & _PATH_CALLS)[0].rsplit('.', 1)[-1]}())"
+            if hops > 0 and parent.keyword is None:
+                found = _use_in_callee(module, info, call, parent, hops)
+                if found is not None and found != "bytes":
+                    return found
     return "bytes" if used else None
 
 

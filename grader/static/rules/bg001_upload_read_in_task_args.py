@@ -17,11 +17,12 @@ class UploadReadInTaskArgs(Rule):
     """
     ## What it does
     Flags a background task that receives the upload's bytes where it expects the upload
-    itself: `add_task(process_file, file.file.read())` or `await file.read()` inside the
-    `add_task(...)` call, or read into a variable first (`content = await file.read()`, then
-    `add_task(process_file, content)`), when `process_file` treats that parameter as a file
-    (`.filename`, `.file`, `.read()`, `shutil.copyfileobj`, an `UploadFile` annotation),
-    also when the task lives in another module. A read written inside `add_task(...)` is
+    itself, or the path it was saved to: `add_task(process_file, file.file.read())` or
+    `await file.read()` inside the `add_task(...)` call, or read into a variable first
+    (`content = await file.read()`, then `add_task(process_file, content)`), when
+    `process_file` treats that parameter as a file (`.filename`, `.file`, `.read()`,
+    `shutil.copyfileobj`, an `UploadFile` annotation) or as a path (`.read_bytes()`,
+    `.with_suffix()`, `open(...)`, `Path(...)`), also when the task lives in another module. A read written inside `add_task(...)` is
     flagged unless the task is found and uses the bytes as data; a task that really wants
     bytes is not this mistake (UP001 speaks about the memory it costs).
 
@@ -29,8 +30,10 @@ class UploadReadInTaskArgs(Rule):
     The arguments of `add_task` are evaluated in the endpoint, before the response: the
     task gets `bytes`, not the file. A task written for an `UploadFile` then raises
     `AttributeError: 'bytes' object has no attribute 'filename'` after the response was
-    already sent: the client was told "processing started", and nothing is ever processed
-    or saved.
+    already sent, and one written for a saved path raises too (`Path(data)`: `TypeError`;
+    `open(data)`: no file of that name): the client was told "processing started", and
+    nothing is ever processed or saved. A task that catches every exception hides it
+    completely.
 
     ## Example
     ```python
@@ -220,6 +223,29 @@ def upload(file: UploadFile, background_tasks: BackgroundTasks):
             line=10,
             note="tasks in other modules (from app import tasks, import worker as w): copyfileobj, annotation",
         ),
+        Example(
+            """
+import uuid
+from pathlib import Path
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+def process(saved):
+    try:
+        saved.with_suffix(".size").write_text(str(len(saved.read_bytes())))
+    except Exception:
+        pass
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    data = await file.read()
+    path = Path("uploads") / uuid.uuid4().hex
+    path.write_bytes(data)
+    background_tasks.add_task(process, data)
+""",
+            line=18,
+            note="the bytes handed to a task written for the saved path (and its failure swallowed)",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
@@ -261,9 +287,9 @@ def upload(file: UploadFile, background_tasks: BackgroundTasks):
                 continue  # the task wants the bytes: not this mistake
             task = resolved[1].name if resolved is not None else "the task"
             got = f"the bytes read into `{via}`" if via else "the bytes read inside add_task(...)"
+            sign = f"as an UploadFile ({use})" if use == "an UploadFile annotation" else use
             return (
-                f"{task}() gets {got}, but uses its `{param}` parameter as an UploadFile ({use}): "
-                "it fails with AttributeError after the response and nothing is processed; save the "
-                "upload in the endpoint and pass the saved path"
+                f"{task}() gets {got}, but uses its `{param}` parameter {sign}: it fails after the "
+                "response and nothing is processed; save the upload in the endpoint and pass the saved path"
             )
         return None
