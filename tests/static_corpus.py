@@ -577,10 +577,13 @@ def expected_findings(files: dict[str, str]) -> set[tuple[str, str, int]]:
 
 
 def corpus() -> list[tuple[str, str]]:
-    """(name, source) pairs."""
+    """(name, source) pairs, every one of them valid Python (a sample that does not parse,
+    on purpose, is left out)."""
     found: list[tuple[str, str]] = []
     for path in sorted((ROOT / "sample_submissions").rglob("*.py")):
-        found.append((path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")))
+        source = path.read_text(encoding="utf-8")
+        if libcst_parses(source):
+            found.append((path.relative_to(ROOT).as_posix(), source))
     for code, rule in all_rules().items():
         for kind in ("valid", "invalid"):
             for index, example in enumerate(rule.examples(kind)):
