@@ -74,6 +74,9 @@ class CheckContext:
     deadline: float  # time.monotonic() instant after which no check starts
     exchange_budget_s: float
     large_upload_mb: float = 4.0
+    fixture: str = "binary.bin"  # the primary upload's fixture
+    fixture_base: str | None = None  # the rubric's folder, searched for the fixture first
+    effect: dict[str, str] | None = None  # the rubric's declared processing effect
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     primary: UploadObservation | None = None
     loop_probes: Any = None  # observer.loop_probe.LoopProbes of the primary upload
@@ -161,7 +164,8 @@ class CheckContext:
         finally:
             witness.release_hold(connection)
         marks = witness.marks_for(connection)
-        exact = witness.trap is not None and witness.trap.broken is None and bool(marks)
+        trapped = witness.trap is not None and witness.trap.broken is None
+        exact = trapped and bool(marks)
         response_position = marks[-1].position if exact else (witness.position() if exchange.done else None)
         advisory: dict[str, Any] | None = None
         tasks_done = False
@@ -177,8 +181,13 @@ class CheckContext:
                 self.app_errors.append(error)
         end = witness.position()
         events = [e for e in witness.watch.events[start:end] if not witness.is_own(e)]
-        return self._observe(payload, exchange, events, response_position, exact, at_response,
-                             tasks_done, advisory)
+        observation = self._observe(payload, exchange, events, response_position, exact, at_response,
+                                    tasks_done, advisory)
+        # (When the parent cannot tell which request a send answers at all, the order falls
+        # back to the parent's clock instead: that is the machine, not the app.)
+        mapped = trapped and any(m.connection is not None for m in witness.trap.marks)  # type: ignore[union-attr]
+        observation.evidence.bypassed = mapped and not marks and exchange.status is not None
+        return observation
 
     def _look_at_response(self, start: int, payload: Payload, at_response: dict[str, Any]) -> None:
         """Runs while a send of the response is held: the disk as the response leaves."""
@@ -201,6 +210,11 @@ class CheckContext:
                  tasks_done: bool, advisory: dict[str, Any] | None) -> UploadObservation:
         witness = self.witness
         touched = sorted({(e.root, e.path) for e in events if not e.is_dir})
+        if witness.watch.incomplete:
+            # Events were lost: look at every file the size of the payload too.
+            for root, base in witness.roots.items():
+                touched += [(root, rel) for rel, found in safe_fs.walk_files(str(base)) if found.size == payload.size
+                            and (root, rel) not in touched]
         final_sizes: dict[Path2, int] = {}
         copies: list[Path2] = []
         failed: list[Path2] = []

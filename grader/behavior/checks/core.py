@@ -17,7 +17,7 @@ from grader.behavior.checks.context import CheckContext, UploadObservation, chec
 from grader.behavior.checks.evidence import shown
 from grader.behavior.observer.disk_watch import FileEvent
 from grader.behavior.observer.loop_probe import PROBE_LIMIT_S, STALL_LIMIT_S, LoopProbes
-from grader.behavior.observer.payloads import binary_payload
+from grader.behavior.observer.payloads import primary_payload
 from grader.behavior.outcome import Verdict
 
 SAVE_FIX = ("Save the upload in the endpoint, in binary mode and in chunks: in a plain `def` endpoint, "
@@ -45,7 +45,7 @@ async def upload_accepted(ctx: CheckContext) -> Verdict:
     probes = LoopProbes(ctx.witness)
     await probes.one(time.monotonic(), min(2.0, ctx.budget()))  # learn the event loop's thread
     probes.probes.clear()
-    payload = binary_payload()
+    payload = primary_payload(ctx.fixture, ctx.fixture_base)
     stop = asyncio.Event()
     origin = time.monotonic()
     timing = asyncio.ensure_future(probes.during(origin, stop, ctx.budget()))
@@ -74,6 +74,8 @@ async def task_scheduled(ctx: CheckContext) -> Verdict:
     """After the response left the server, your app processed the upload: it read the saved file back or wrote output derived from it (saving it is not processing it). The grader sees this on the disk itself."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("task-scheduled", run)) is not None:
+        return unseen
     if evidence.work_after:
         return verdict("task-scheduled", True, "After the response: " + _work_after_text(run) + ".",
                        timeline=timeline(run))
@@ -94,6 +96,8 @@ async def response_before_processing(ctx: CheckContext) -> Verdict:
     """The processing happens after the response: before the response left the server, your app had not read the saved upload back nor written any output derived from it, and it did so afterwards. Saving the upload before responding is expected."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("response-before-processing", run)) is not None:
+        return unseen
     before = _processing_before_text(run)
     if before:
         return verdict(
@@ -142,7 +146,7 @@ async def task_completes(ctx: CheckContext) -> Verdict:
                    "and was still running") if still else "the app did not say its tasks had ended"
         return Verdict(
             "task-completes", "timeout",
-            f"The background work did not end within {run.exchange.budget_s:g} s: {running}.",
+            f"The background work did not end within {run.exchange.budget_s:.1f} s: {running}.",
             {"measured": _timeline_text(run), "timeline": timeline(run),
              "fix": "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."},
         )
@@ -179,6 +183,8 @@ async def saved_before_response(ctx: CheckContext) -> Verdict:
     """The complete copy of the upload already existed when the response left the server: save the file in the endpoint, then schedule the processing of the saved path."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("saved-before-response", run)) is not None:
+        return unseen
     if evidence.exact:
         at_response = sorted(shown(p) for p in evidence.copies_at_response)
     else:  # no held send: a copy none of whose writes came after the response
@@ -232,6 +238,14 @@ async def loop_responsive(ctx: CheckContext) -> Verdict:
 
 
 # ---- helpers ------------------------------------------------------------------------
+def _unobservable(check_id: str, run: UploadObservation) -> Verdict | None:
+    """No verdict on order without a complete, trusted view of it: never a pass by default."""
+    why = run.evidence.unobservable
+    if why is None:
+        return None
+    return Verdict(check_id, "error", f"Could not be measured: {why}.", {"timeline": timeline(run)})
+
+
 def _ms(run: UploadObservation, event: FileEvent) -> float:
     return round((event.stamp - run.exchange.started) * 1000, 1)
 
@@ -365,5 +379,7 @@ def _task_fix(error: dict) -> str:
     return "Fix the error above, and catch exceptions inside the task to log them: nobody else will see them."
 
 
-# Register the robustness checks too (import for its side effect).
+# Register the robustness checks and the rubric's processing effect too (imported for
+# their side effect).
+from grader.behavior.checks import effect as checks_effect  # noqa: E402,F401
 from grader.behavior.checks import robustness as checks_robustness  # noqa: E402,F401
