@@ -73,7 +73,13 @@ def time_stages(repeat: int) -> dict[str, float]:
     from grader.static.registry import all_rules
     from grader.static.size_guard import check_size
 
-    sources = [(p.name, p.read_bytes()) for p in sorted(SAMPLES.rglob("*.py"))]
+    sources = []
+    for path in sorted(SAMPLES.rglob("*.py")):
+        try:  # the samples include a file that does not parse, on purpose: timed by the wall run
+            cst.parse_module(path.read_bytes())
+        except cst.ParserSyntaxError:
+            continue
+        sources.append((path.name, path.read_bytes()))
     rules = [r() for r in all_rules().values()]
     ModuleAnalysis.parse(sources[0][1])  # warm-up: imports, caches
     parse = analysis = rule_time = 0.0

@@ -15,6 +15,7 @@ from grader.model import Report
 from grader.scoring.rubric import Rubric
 from grader.scoring.score import score_submission
 from grader.static.engine import lint_paths
+from grader.static.settings import StaticSettings
 
 if TYPE_CHECKING:
     from grader.behavior.outcome import BehaviorOutcome
@@ -48,7 +49,8 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     # submission folder about to be removed.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="behavior-run") as pool:
         behavior_run = pool.submit(run, submission, rubric) if run is not None else None
-        lint = lint_paths(submission.root, submission.python_files)
+        lint = lint_paths(submission.root, submission.python_files,
+                          settings=StaticSettings.from_rubric_table(rubric.static))
         behavior = behavior_run.result() if behavior_run is not None else None
     if empty and run_behavior:
         behavior = _nothing_to_run(submission)

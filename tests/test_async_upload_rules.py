@@ -1,5 +1,6 @@
-"""AS001, AS002, SEC001, UP001, UP002 beyond their own examples: where findings land, and
-the bundled samples give exactly their intended findings."""
+"""AS001, AS002, AS003, SEC001, UP001, UP002 beyond their own examples: where findings land,
+and the bundled samples give exactly their intended findings (async def endpoints that copy
+the upload on the event loop also get AS003's advice)."""
 
 from __future__ import annotations
 
@@ -21,13 +22,13 @@ def _lint(files: dict[str, str]):
     ("sample", "expected"),
     [
         ("good_sync_def", set()),
-        ("as001_blocking_endpoint", {("AS001", "main.py", 34)}),
+        ("as001_blocking_endpoint", {("AS001", "main.py", 34), ("AS003", "main.py", 32)}),
         (
             "as002_blocking_async_task",
             {("AS002", "worker.py", 14), ("AS002", "worker.py", 15), ("AS002", "worker.py", 16)},
         ),
-        ("sec001_unsafe_filename", {("SEC001", "main.py", 32)}),
-        ("up001_read_whole_upload", {("UP001", "main.py", 30)}),
+        ("sec001_unsafe_filename", {("SEC001", "main.py", 31)}),
+        ("up001_read_whole_upload", {("UP001", "main.py", 30), ("AS003", "main.py", 32)}),
     ],
 )
 def test_sample_has_exactly_its_intended_findings(sample, expected):
@@ -96,7 +97,7 @@ def test_one_finding_per_mistake_when_a_task_is_shared_by_two_endpoints():
 
 
 def test_upload_read_inside_add_task_is_bg001_only():
-    # The seed's question 4: one mistake, one finding (BG001), not AS001/UP001 on top.
+    # One mistake, one finding (BG001), not AS001/AS003/UP001 on top.
     result = _lint(
         {
             "main.py": (

@@ -1,4 +1,4 @@
-"""Background-task rules (BG002-BG011) on whole sample submissions and on the seed's snippets."""
+"""Background-task rules (BG002-BG011) on whole sample submissions and on classic snippets."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from grader.static.registry import get_rule
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_submissions"
 
-# Each violating sample breaks exactly one rule; the good package breaks none.
+# Each violating sample breaks exactly one rule; the good package breaks none. (The await
+# sample's async def endpoint also copies the upload on the event loop: AS003's advice.)
 EXPECTED = {
     "bg002_upload_passed_to_task": {("BG002", "main.py", 33)},
     "bg003_task_called": {("BG003", "main.py", 33)},
-    "bg004_await_add_task": {("BG004", "main.py", 34)},
+    "bg004_await_add_task": {("BG004", "main.py", 34), ("AS003", "main.py", 31)},
     "bg005_detached_tasks": {("BG005", "main.py", 33)},
     "bg006_no_background": {("BG006", "main.py", 28)},
     "bg007_no_error_handling": {("BG007", "main.py", 14)},
@@ -34,7 +35,7 @@ def test_sample_gets_exactly_its_intended_findings(name):
     assert {(f.code, f.path, f.line) for f in result.findings} == EXPECTED[name]
 
 
-SEED_Q3 = b'''from fastapi import FastAPI, UploadFile, BackgroundTasks
+UPLOAD_TO_TASK = b'''from fastapi import FastAPI, UploadFile, BackgroundTasks
 app = FastAPI()
 
 def save_file(file: UploadFile):
@@ -47,7 +48,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     return {"message": "File upload started"}
 '''
 
-SEED_Q5 = b'''from fastapi import FastAPI, UploadFile, BackgroundTasks
+READ_SAVE_SCHEDULE = b'''from fastapi import FastAPI, UploadFile, BackgroundTasks
 app = FastAPI()
 
 def process_file(path):
@@ -63,23 +64,23 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
 '''
 
 
-def test_seed_question_3_passes_the_upload_to_the_task():
-    findings = lint_sources([("main.py", SEED_Q3)]).findings
+def test_upload_handed_to_the_task_is_bg002():
+    findings = lint_sources([("main.py", UPLOAD_TO_TASK)]).findings
     assert ("BG002", 10) in {(f.code, f.line) for f in findings}
     assert not {"BG003", "BG004", "BG005", "BG006", "BG008"} & {f.code for f in findings}
 
 
-def test_seed_question_5_gets_no_background_task_error():
-    findings = lint_sources([("main.py", SEED_Q5)]).findings
+def test_read_save_then_schedule_gets_no_background_task_error():
+    findings = lint_sources([("main.py", READ_SAVE_SCHEDULE)]).findings
     bg = [f for f in findings if f.code.startswith("BG")]
     assert not [f for f in bg if f.severity is not Severity.ADVICE], bg
     # its process_file neither catches nor logs: only the advice
     assert {f.code for f in bg} == {"BG007"}
 
 
-def test_bg002_explains_the_version_window_and_the_seed():
+def test_bg002_explains_the_version_window():
     doc = get_rule("BG002").documentation()
-    for needle in ("<= 0.105", ">= 0.118", "0.106.0", "0.117.1", "I/O operation on closed file", "0.165", "question 5"):
+    for needle in ("<= 0.105", ">= 0.118", "0.106.0", "0.117.1", "I/O operation on closed file", "saved path"):
         assert needle in doc, needle
 
 

@@ -9,7 +9,9 @@ files that do not parse or are too large, and a rule skipped for deep nesting.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,29 @@ def test_few_files_stay_in_process() -> None:
     assert parallel.worker_count(parallel.MIN_FILES_PER_WORKER * 2 - 1, 0) == 1
     assert parallel.worker_count(1000, 1) == 1
     assert parallel.worker_count(1000, 2) == 2
+
+
+def _die_on_broken(bounds):
+    from grader.static.parallel import _sources
+
+    if any(path.endswith("c00_broken.py") for path, _ in _sources[bounds[0] : bounds[1]]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _real_lint_slice(bounds)
+
+
+_real_lint_slice = parallel._lint_slice
+
+
+def test_a_worker_that_dies_costs_only_its_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path)
+    monkeypatch.setattr(parallel, "MIN_FILES_PER_WORKER", 1)
+    serial = lint_paths(root, _files(root), jobs=1)
+    monkeypatch.setattr(parallel, "_lint_slice", _die_on_broken)
+    together = lint_paths(root, _files(root), jobs=2)
+    lost = [e for e in together.errors if "the analysis process died" in e]
+    assert lost and any(e.startswith("c00_broken.py") for e in lost)
+    lost_paths = {e.split(":", 1)[0] for e in lost}
+    assert len(lost_paths) == len(lost) < len(_files(root)) // 2  # one error per file of one slice
+    # every other file keeps its findings (z99_worker.py's come from a00_app.py, in the lost slice)
+    expected = {f for f in serial.findings if f.path not in lost_paths and f.path != "z99_worker.py"}
+    assert expected and expected <= set(together.findings)

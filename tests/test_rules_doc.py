@@ -1,47 +1,70 @@
-"""The README's rules table is generated from the rules themselves and kept current."""
+"""The rules reference (docs/rules.md) is generated from the rule modules and kept current;
+``grader rules`` and ``grader explain`` use the same generated text."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import pytest
+from click.testing import CliRunner
 
-from grader.static.docs import REFRESH_COMMAND, RULES_END, RULES_START, rules_block, rules_table, update_readme
+from grader.cli import main
+from grader.static import docs
+from grader.static.blocking_table import TABLE
 from grader.static.registry import all_rules
 
 ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "docs" / "rules.md"
+# Course material the text must never name (students do not have it).
+_COURSE_WORDS = re.compile(r"\b(seed|quiz|question \d|recall card)\b", re.IGNORECASE)
 
 
-def test_readme_rules_table_is_current():
-    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
-    block = rules_block(text)
-    assert block is not None, f"README.md needs {RULES_START} and {RULES_END} markers around the rules table"
-    assert block.strip() == rules_table().strip(), (
-        f"README.md's rules table is out of date with the rules; refresh it with: {REFRESH_COMMAND}"
+def test_rules_reference_is_current():
+    assert REFERENCE.exists(), f"docs/rules.md is missing; generate it with: {docs.REFRESH_COMMAND}"
+    assert REFERENCE.read_text(encoding="utf-8") == docs.rules_reference(), (
+        f"docs/rules.md is out of date with the rules; regenerate it with: {docs.REFRESH_COMMAND}"
     )
 
 
-def test_rules_table_lists_every_rule_with_its_severity():
-    table = rules_table()
+def test_reference_has_every_rule_in_ruff_style():
+    text = docs.rules_reference()
     for code, rule in all_rules().items():
-        assert f"| {code} | {rule.severity.value} | {rule.name} |" in table
+        section = text.split(f"## {code}: {rule.name}\n", 1)
+        assert len(section) == 2, f"{code} has no section"
+        body = section[1].split("\n## ", 1)[0]
+        for heading in ("### What it does", "### Why is this bad?", "### Example", "### Use instead"):
+            assert heading in body, f"{code}: {heading!r} missing"
+        assert f"**{rule.severity.value}**" in body and rule.message in body
 
 
-def test_update_readme_fills_the_markers_and_is_idempotent(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\n## Rules\n{RULES_START}\n| stale |\n{RULES_END}\n\nAfter.\n", encoding="utf-8")
-    assert update_readme(readme) is True
-    text = readme.read_text(encoding="utf-8")
-    assert "| stale |" not in text
-    assert rules_block(text).strip() == rules_table().strip()
-    assert text.startswith("# Title\n\n## Rules\n") and text.endswith(f"{RULES_END}\n\nAfter.\n")
-    assert update_readme(readme) is False
-    assert readme.read_text(encoding="utf-8") == text
+def test_reference_lists_every_blocking_call():
+    text = docs.rules_reference()
+    for entry in TABLE:
+        assert f"`{entry.name}" in text, entry.name
 
 
-def test_update_readme_without_markers_is_a_clear_error(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# Title\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="markers"):
-        update_readme(readme)
-    assert readme.read_text(encoding="utf-8") == "# Title\n"
+def test_rule_text_never_names_course_material():
+    for code, rule in all_rules().items():
+        texts = [rule.documentation(), rule.message, *(e.note for k in ("valid", "invalid") for e in rule.examples(k))]
+        for text in texts:
+            assert not _COURSE_WORDS.search(text), f"{code}: {_COURSE_WORDS.search(text).group(0)!r} in {text[:80]!r}"
+    assert not _COURSE_WORDS.search(docs.rules_reference())
+
+
+def test_regenerate_command_writes_and_checks(tmp_path):
+    target = tmp_path / "rules.md"
+    assert docs.main(["--output", str(target), "--check"]) == 1
+    assert docs.main(["--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == docs.rules_reference()
+    assert docs.main(["--output", str(target), "--check"]) == 0
+    assert docs.write_rules_reference(target) is False
+
+
+def test_cli_rules_and_explain_use_the_rule_modules():
+    runner = CliRunner()
+    table = runner.invoke(main, ["rules", "--format", "markdown"])
+    assert table.exit_code == 0 and table.output == docs.rules_table()
+    for code, rule in all_rules().items():
+        assert f"| {code} | {rule.severity.value} | {rule.name} |" in table.output
+    explained = runner.invoke(main, ["explain", "as003"])
+    assert explained.exit_code == 0 and explained.output == all_rules()["AS003"].documentation()

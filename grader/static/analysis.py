@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from grader.static import safe_parse
 from grader.static.fast_visit import install as _install_fast_visit
 from grader.static.node_kinds import is_kind
 from grader.static.positions import start_positions
 from grader.static.scopes import QualifiedNames, resolve_scopes
-from grader.static.size_guard import check_size
 from grader.static.visitor_cache import install as _install_visitor_cache
 
 _install_visitor_cache()  # speed only: libcst re-lists visitor methods on every resolution
@@ -30,6 +30,7 @@ _install_fast_visit()  # speed only: read-only walks no longer rebuild every nod
 
 if TYPE_CHECKING:
     from grader.static.project import ProjectIndex
+    from grader.static.settings import StaticSettings
 
 UPLOAD_FILE_NAMES = frozenset(
     {
@@ -56,6 +57,7 @@ APP_FACTORY_NAMES = frozenset(
     }
 )
 DEPENDS_NAMES = frozenset({"fastapi.Depends", "fastapi.params.Depends", "fastapi.Security"})
+PARTIAL_NAMES = frozenset({"functools.partial", "functools.partialmethod"})
 ROUTE_METHODS = frozenset({"post", "put", "patch", "get", "delete", "api_route", "route"})
 
 
@@ -115,9 +117,16 @@ class ModuleAnalysis:
     ) -> None:
         self.path = path
         self.module_name = module_name
+        self.is_package = path.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py"
         self.module = module
         self.wrapper = wrapper
         self.project = project
+        if project is not None:
+            self.settings = project.settings
+        else:
+            from grader.static.settings import DEFAULT_SETTINGS
+
+            self.settings = DEFAULT_SETTINGS
         # Positions are resolved on first use (``position``): they cost a full code
         # generation pass, and a module without findings never needs one. Only starts
         # are recorded (PositionProvider's ``.start``, without building every range).
@@ -129,6 +138,9 @@ class ModuleAnalysis:
         # Parents come from the fact collector's own walk: libcst's ParentNodeProvider
         # would walk the whole tree once more (about a fifth of a file's lint time).
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        # every node in source (pre-)order, from the same walk: a rule that must look at
+        # the whole module (INT001) filters this instead of walking the tree again
+        self.all_nodes: list[cst.CSTNode] = []
         self.functions: list[FunctionInfo] = []
         self.add_task_calls: list[AddTaskCall] = []
         self.imported_names: dict[str, str] = {}  # local name -> dotted source
@@ -150,12 +162,13 @@ class ModuleAnalysis:
         """Parse ``source`` (bytes keep coding declarations and BOMs honest).
 
         Raises ``libcst.ParserSyntaxError`` on invalid Python, ``SourceTooLarge`` (a
-        ``ValueError``) on a module too big to analyse in reasonable time.
+        ``ValueError``) on a module too big to analyse in reasonable time,
+        ``NestedTooDeeply`` or ``ParserCrashed`` (``ValueError``s too) on nesting too deep
+        for Python's parser or libcst's (parsed where a crash cannot end this process).
         """
-        check_size(source)
-        module = cst.parse_module(source)
+        module = safe_parse.parse_module(source)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        return cls(path, wrapper.module, wrapper, project, module_name or _module_name(path))
+        return cls(path, wrapper.module, wrapper, project, module_name or module_name_of(path))
 
     # ----- metadata ------------------------------------------------------
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
@@ -219,17 +232,62 @@ class ModuleAnalysis:
         return False
 
     def resolve_function(self, expr: cst.BaseExpression) -> tuple[ModuleAnalysis, FunctionInfo] | None:
-        """The submission's own function definition that ``expr`` names, if it can be found."""
-        if isinstance(expr, cst.Name):
-            if expr.value in self.module_functions:
-                return self, self.module_functions[expr.value]
-            source = self.imported_names.get(expr.value)
-            if source and self.project is not None:
-                return self.project.resolve(self.module_name, source)
+        """The submission's module-level function that ``expr`` names, if it can be found:
+        defined here (``process``), imported (``from .worker import process``), or reached
+        through a module (``tasks.process`` after ``from app import tasks``, ``from . import
+        tasks``, ``import app.tasks as tasks`` or ``import worker``). Qualified names tell a
+        module from a local variable of the same name."""
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return None  # libcst also names a call by its callee: ``process(x)`` is not ``process``
+        for name in sorted(self.qualified_names(expr)):
+            if "<locals>" in name:
+                continue  # a local variable or a nested def: callers look those up
+            found = self._resolve_qualified(name)
+            if found is not None:
+                return found
         return None
 
+    def _resolve_qualified(self, name: str) -> tuple[ModuleAnalysis, FunctionInfo] | None:
+        stripped = name.lstrip(".")
+        dots = name[: len(name) - len(stripped)]
+        module_part, _, function = stripped.rpartition(".")
+        if not dots and not module_part:
+            info = self.module_functions.get(function)
+            return (self, info) if info is not None else None
+        if self.project is None:
+            return None
+        return self.project.resolve(
+            self.module_name, f"{dots}{module_part}:{function}", importer_is_package=self.is_package
+        )
 
-def _module_name(path: str) -> str:
+    def resolve_callable(
+        self, expr: cst.BaseExpression | None, info: FunctionInfo | None
+    ) -> tuple[ModuleAnalysis, FunctionInfo] | None:
+        """The submission's ``def`` that ``expr`` names, seen from inside ``info``: a def
+        nested in an enclosing function, or :meth:`resolve_function`'s answer;
+        ``functools.partial(f, ...)`` names ``f``. ``None`` when it cannot be found (rules
+        stay silent then)."""
+        if expr is None:
+            return None
+        if isinstance(expr, cst.Call) and self.is_qualified(expr.func, PARTIAL_NAMES):
+            first = expr.args[0] if expr.args else None
+            if first is None or first.keyword is not None or first.star:
+                return None
+            return self.resolve_callable(first.value, info)
+        if isinstance(expr, cst.Name):
+            scope_fn = info
+            while scope_fn is not None:
+                for candidate in self.functions:
+                    if candidate.parent is scope_fn and candidate.name == expr.value:
+                        return self, candidate
+                if expr.value in scope_fn.assignments:
+                    return None  # rebound locally: not the def we would find
+                scope_fn = scope_fn.parent
+        return self.resolve_function(expr)
+
+
+def module_name_of(path: str) -> str:
+    """``app/tasks.py`` -> ``app.tasks``; ``app/__init__.py`` -> ``app``."""
     parts = path.replace("\\", "/").removesuffix(".py").split("/")
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]

@@ -35,6 +35,7 @@ class FactCollector(cst.CSTVisitor):
         if self.nodes:
             self.a._parents[node] = self.nodes[-1]
         self.nodes.append(node)
+        self.a.all_nodes.append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:

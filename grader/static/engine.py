@@ -10,11 +10,13 @@ from pathlib import Path
 import libcst as cst
 
 from grader.model import Finding
-from grader.static.analysis import ModuleAnalysis
+from grader.static.analysis import ModuleAnalysis, module_name_of
 from grader.static.project import ProjectIndex
 from grader.static.registry import all_rules
 from grader.static.rule import Rule
-from grader.static.size_guard import SourceTooLarge
+from grader.static.settings import DEFAULT_SETTINGS, StaticSettings
+from grader.static.safe_parse import ParserCrashed
+from grader.static.size_guard import NestedTooDeeply, SourceTooLarge
 
 
 @dataclass
@@ -80,6 +82,10 @@ def parse_one(path: str, data: bytes, project: ProjectIndex | None) -> ParseOutc
         return ParseOutcome(ModuleAnalysis.parse(data, path=path, project=project))
     except SourceTooLarge as exc:
         return ParseOutcome(None, describe_syntax_error(path, exc, data), too_large=True)
+    except NestedTooDeeply as exc:
+        return ParseOutcome(None, f"{path}: {exc}")
+    except ParserCrashed as exc:
+        return ParseOutcome(None, f"{path}: nested too deeply to analyse ({exc})")
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         return ParseOutcome(None, describe_syntax_error(path, exc, data))
     except RecursionError:
@@ -95,11 +101,12 @@ def record_parse(result: LintResult, path: str, outcome: ParseOutcome) -> None:
         result.modules.append(outcome.analysis)
 
 
-def parse_sources(sources: Iterable[tuple[str, bytes]]) -> LintResult:
+def parse_sources(sources: Iterable[tuple[str, bytes]], settings: StaticSettings = DEFAULT_SETTINGS) -> LintResult:
     """Parse ``(relative path, bytes)`` pairs into one project index."""
     result = LintResult()
-    project = ProjectIndex()
+    project = ProjectIndex(settings)
     for path, data in sources:
+        project.module_names.add(module_name_of(path))
         outcome = parse_one(path, data, project)
         if outcome.analysis is not None:
             project.add(outcome.analysis)
@@ -130,17 +137,24 @@ def run_rules(result: LintResult, rules: Iterable[type[Rule]] | None = None) -> 
 
 
 def lint_sources(
-    sources: Iterable[tuple[str, bytes]], rules: Iterable[type[Rule]] | None = None
+    sources: Iterable[tuple[str, bytes]],
+    rules: Iterable[type[Rule]] | None = None,
+    settings: StaticSettings = DEFAULT_SETTINGS,
 ) -> LintResult:
-    return run_rules(parse_sources(sources), rules)
+    return run_rules(parse_sources(sources, settings), rules)
 
 
 def lint_paths(
-    root: Path, files: Iterable[Path], rules: Iterable[type[Rule]] | None = None, *, jobs: int = 1
+    root: Path,
+    files: Iterable[Path],
+    rules: Iterable[type[Rule]] | None = None,
+    *,
+    jobs: int = 1,
+    settings: StaticSettings = DEFAULT_SETTINGS,
 ) -> LintResult:
     """Lint files under ``root``. ``jobs`` > 1 (0: one per CPU) lints many files in worker
     processes, same result; ``LintResult.modules`` is then left empty (the analyses stay
-    in the workers)."""
+    in the workers). ``settings``: the rubric's options (``StaticSettings``)."""
     sources = []
     errors = []
     for path in files:
@@ -152,6 +166,9 @@ def lint_paths(
     from grader.static.parallel import lint_in_parallel, worker_count
 
     workers = worker_count(len(sources), jobs)
-    result = lint_in_parallel(sources, rules, workers) if workers > 1 else lint_sources(sources, rules)
+    if workers > 1:
+        result = lint_in_parallel(sources, rules, workers, settings)
+    else:
+        result = lint_sources(sources, rules, settings)
     result.errors[:0] = errors
     return result

@@ -10,7 +10,9 @@ parse, the last file of a module name wins, modules in the order they were added
 The result is merged in slice order: parse errors in file order, then rule errors in
 module order, findings sorted, as ``lint_sources`` gives them. Workers are forked
 (they inherit the loaded rules and the sources); where fork is not available, or for
-few files, the lint runs in this process.
+few files, the lint runs in this process. A worker that dies (a crash the parse layer did not
+contain, the kernel's OOM killer) costs its slice a retry in a process of its own, then one
+error per file of that slice: never the other slices' findings, never a hang.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.model import Finding
 from grader.static.project import ProjectIndex
+from grader.static.safe_parse import stop_parser_thread
+from grader.static.settings import DEFAULT_SETTINGS, StaticSettings
 
 if TYPE_CHECKING:
     from grader.static.analysis import ModuleAnalysis
@@ -87,12 +93,12 @@ class _LazyModules(Mapping[str, "ModuleAnalysis"]):
 class LazyProjectIndex(ProjectIndex):
     """A ``ProjectIndex`` over all of a submission's files, parsed as rules reach them."""
 
-    def __init__(self, sources: list[tuple[str, bytes]]) -> None:
-        from grader.static.analysis import _module_name
+    def __init__(self, sources: list[tuple[str, bytes]], settings: StaticSettings = DEFAULT_SETTINGS) -> None:
+        from grader.static.analysis import module_name_of
 
-        super().__init__()
+        super().__init__(settings)
         self.sources = sources
-        self.names = [_module_name(path) for path, _ in sources]
+        self.names = [module_name_of(path) for path, _ in sources]
         self.positions_by_name: dict[str, list[int]] = {}
         for position, name in enumerate(self.names):
             self.positions_by_name.setdefault(name, []).append(position)
@@ -111,6 +117,9 @@ class LazyProjectIndex(ProjectIndex):
     def analysis_at(self, position: int) -> ModuleAnalysis | None:
         return self.outcome_at(position).analysis
 
+    def has_module(self, name: str) -> bool:
+        return name in self.positions_by_name
+
     def add(self, analysis: ModuleAnalysis) -> None:  # pragma: no cover - modules come from sources
         raise TypeError("a LazyProjectIndex holds its sources' modules only")
 
@@ -126,6 +135,7 @@ class SliceResult:
 # Set in the parent just before forking; each worker builds its index on first use.
 _sources: list[tuple[str, bytes]] = []
 _rules: list[type[Rule]] | None = None
+_settings: StaticSettings = DEFAULT_SETTINGS
 _index: LazyProjectIndex | None = None
 
 
@@ -134,7 +144,7 @@ def _lint_slice(bounds: tuple[int, int]) -> SliceResult:
 
     global _index
     if _index is None:
-        _index = LazyProjectIndex(_sources)
+        _index = LazyProjectIndex(_sources, _settings)
         if _GC_TUNING:
             # A short-lived worker that keeps every module it parsed: full collections
             # rescanning them (and what it inherited from the parent) were ~10% of its time.
@@ -180,6 +190,22 @@ def process(name: str) -> None:
 """
 
 
+def _result_or_alone(future: Future[SliceResult], bounds: tuple[int, int], context: Any) -> SliceResult:
+    """The slice's result; if a worker died (every unfinished slice fails with it), the
+    slice again in a process of its own, and if that dies too, one error per file: the
+    other slices keep their findings."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        pass
+    try:
+        with ProcessPoolExecutor(1, mp_context=context) as alone:
+            return alone.submit(_lint_slice, bounds).result()
+    except BrokenProcessPool:
+        paths = [path for path, _ in _sources[bounds[0] : bounds[1]]]
+        return SliceResult(errors=[f"{path}: could not be analysed (the analysis process died)" for path in paths])
+
+
 def _warm_up(rules: list[type[Rule]] | None) -> None:
     from grader.static.engine import lint_sources
 
@@ -198,20 +224,26 @@ def _slices(count: int, pieces: int) -> list[tuple[int, int]]:
 
 
 def lint_in_parallel(
-    sources: list[tuple[str, bytes]], rules: Iterable[type[Rule]] | None, workers: int
+    sources: list[tuple[str, bytes]],
+    rules: Iterable[type[Rule]] | None,
+    workers: int,
+    settings: StaticSettings = DEFAULT_SETTINGS,
 ) -> LintResult:
-    """``lint_sources(sources, rules)``'s findings and errors, from ``workers`` processes."""
+    """``lint_sources(sources, rules, settings)``'s findings and errors, from ``workers`` processes."""
     from grader.static.engine import LintResult
 
-    global _sources, _rules, _index
-    _sources, _rules, _index = sources, list(rules) if rules is not None else None, None
+    global _sources, _rules, _settings, _index
+    _sources, _rules, _settings, _index = sources, list(rules) if rules is not None else None, settings, None
     _warm_up(_rules)
+    stop_parser_thread()  # fork a single-threaded process: each worker starts its own
     context = multiprocessing.get_context("fork")
+    slices = _slices(len(sources), workers * SLICES_PER_WORKER)
     try:
-        with context.Pool(workers) as pool:
-            parts = pool.map(_lint_slice, _slices(len(sources), workers * SLICES_PER_WORKER), chunksize=1)
+        with ProcessPoolExecutor(workers, mp_context=context) as executor:
+            futures = [executor.submit(_lint_slice, bounds) for bounds in slices]
+            parts = [_result_or_alone(future, bounds, context) for future, bounds in zip(futures, slices)]
     finally:
-        _sources, _rules, _index = [], None, None
+        _sources, _rules, _settings, _index = [], None, DEFAULT_SETTINGS, None
     result = LintResult()
     findings: set[Finding] = set()
     for part in parts:

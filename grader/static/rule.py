@@ -36,8 +36,6 @@ class Rule(ABC):
     name: ClassVar[str]
     severity: ClassVar[Severity]
     message: ClassVar[str]
-    # Where the seed quiz teaches this ("quiz question 4"), shown by ``grader explain``.
-    seed_note: ClassVar[str] = ""
     VALID: ClassVar[list[Example | str]] = []
     INVALID: ClassVar[list[Example | str]] = []
 
@@ -61,8 +59,6 @@ class Rule(ABC):
         """The rule's ruff-style explanation (``grader explain CODE``)."""
         doc = inspect.cleandoc(cls.__doc__ or "")
         header = f"{cls.code} ({cls.name}) [{cls.severity.value}]\n\n{cls.message}\n"
-        if cls.seed_note:
-            doc += f"\n\n## Taught in the seed\n{cls.seed_note}"
         return f"{header}\n{doc}\n"
 
     @classmethod

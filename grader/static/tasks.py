@@ -14,9 +14,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from grader.static.analysis import AddTaskCall, FunctionInfo, ModuleAnalysis, _find
+from grader.static.analysis import PARTIAL_NAMES, AddTaskCall, FunctionInfo, ModuleAnalysis, _find
 
-PARTIAL_NAMES = frozenset({"functools.partial", "functools.partialmethod"})
 # An UploadFile's descriptive attributes: passing these passes plain values, not the file.
 METADATA_ATTRS = frozenset({"filename", "content_type", "size", "headers"})
 
@@ -79,6 +78,104 @@ def _is_stream(expr: cst.BaseExpression, uploads: set[str]) -> bool:
         and isinstance(expr.value, cst.Name)
         and expr.value.value in uploads
     )
+
+
+def reads_upload(module: ModuleAnalysis, expr: cst.BaseExpression, info: FunctionInfo | None) -> bool:
+    """``<upload>.read()``, ``<upload>.file.read()`` or ``await`` of either (one-step dataflow)."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)):
+        return False
+    if expr.func.attr.value != "read":
+        return False
+    target = expr.func.value
+    if isinstance(target, cst.Attribute) and target.attr.value == "file":
+        return module.is_upload_expr(target.value, info)
+    if module.is_upload_expr(target, info):
+        return True
+    # ``stream = file.file`` then ``stream.read()``
+    if isinstance(target, cst.Name) and info is not None:
+        value = info.value_of(target.value)
+        return (
+            isinstance(value, cst.Attribute)
+            and value.attr.value == "file"
+            and module.is_upload_expr(value.value, info)
+        )
+    return False
+
+
+# Attributes and methods of an UploadFile, and of a pathlib path, that bytes do not have: a
+# parameter used with one of them expects the file (or where it was saved), not its bytes.
+_FILE_ATTRS = frozenset({"file", "filename", "content_type", "read", "seek", "headers"})
+_PATH_ATTRS = frozenset(
+    {"read_bytes", "read_text", "write_bytes", "write_text", "with_suffix", "with_name", "with_stem", "suffix",
+     "stem", "parent", "exists", "is_file", "unlink", "stat", "open", "resolve", "rename", "replace", "touch"}
+)
+# Calls whose first argument is a path: bytes there are a file name that does not exist.
+_PATH_CALLS = frozenset(
+    {"builtins.open", "io.open", "pathlib.Path", "pathlib.PurePath", "os.remove", "os.unlink", "os.stat",
+     "os.path.getsize", "os.path.exists", "os.path.basename", "os.path.splitext", "shutil.copy", "shutil.copyfile",
+     "shutil.move", "aiofiles.open"}
+)
+_BYTES_TYPES = frozenset({"bytes", "bytearray", "memoryview", "str"})
+
+
+def parameter_use(module: ModuleAnalysis, info: FunctionInfo, param: str, hops: int = 1) -> str | None:
+    """How ``info`` treats its parameter ``param``: as a file or a path (the sign returned:
+    ``"an UploadFile annotation"``, ``"as an UploadFile (.filename)"``, ``"as a path
+    (.read_bytes())"``, ``"as a path (open())"``, ``"as a file (shutil.copyfileobj())"``),
+    ``"bytes"`` (annotated bytes/str, or only used as data), or ``None`` when unknown.
+    Follows the parameter one call further into the submission's own functions."""
+    for p in (*info.node.params.posonly_params, *info.node.params.params, *info.node.params.kwonly_params):
+        if p.name.value != param or p.annotation is None:
+            continue
+        if param in info.upload_params:
+            return "an UploadFile annotation"
+        annotation = p.annotation.annotation
+        if isinstance(annotation, cst.Name) and annotation.value in _BYTES_TYPES:
+            return "bytes"
+    used = False
+    for node in _find(info.node.body, (cst.Name,)):  # type: ignore[arg-type]
+        if node.value != param:
+            continue
+        used = True
+        parent = module.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _FILE_ATTRS:
+                return f"as an UploadFile (.{parent.attr.value})"
+            if parent.attr.value in _PATH_ATTRS:
+                return f"as a path (.{parent.attr.value})"
+        if isinstance(parent, cst.Arg):
+            call = module.parent(parent)
+            if not isinstance(call, cst.Call) or not call.args:
+                continue
+            first = call.args[0] is parent
+            names = module.call_qualified_names(call)
+            if first and "shutil.copyfileobj" in names:
+                return "as a file (shutil.copyfileobj())"
+            if first and names & _PATH_CALLS:
+                return f"as a path ({sorted(names & _PATH_CALLS)[0].rsplit('.', 1)[-1]}())"
+            if hops > 0 and parent.keyword is None:
+                found = _use_in_callee(module, info, call, parent, hops)
+                if found is not None and found != "bytes":
+                    return found
+    return "bytes" if used else None
+
+
+def _use_in_callee(module: ModuleAnalysis, info: FunctionInfo, call: cst.Call, arg: cst.Arg, hops: int) -> str | None:
+    resolved = module.resolve_callable(call.func, info)
+    if resolved is None:
+        return None
+    target_module, target = resolved
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if arg not in positional:
+        return None
+    p = target.node.params
+    params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+    index = positional.index(arg)
+    if index >= len(params):
+        return None
+    return parameter_use(target_module, target, params[index], hops - 1)
 
 
 def closure_uses(
@@ -154,30 +251,9 @@ def task_target(module: ModuleAnalysis, call: AddTaskCall) -> cst.BaseExpression
 def resolve_callable(
     module: ModuleAnalysis, expr: cst.BaseExpression | None, info: FunctionInfo | None
 ) -> Resolved | None:
-    """The submission's own ``def`` that ``expr`` names: nested, same module, or imported."""
-    if expr is None:
-        return None
-    if isinstance(expr, cst.Name) and info is not None:
-        scope_fn: FunctionInfo | None = info
-        while scope_fn is not None:
-            nested = nested_function(module, scope_fn, expr.value)
-            if nested is not None:
-                return module, nested
-            scope_fn = scope_fn.parent
-    resolved = module.resolve_function(expr)
-    if resolved is not None:
-        return resolved
-    # ``worker.process`` after ``from . import worker`` / ``import worker``
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and module.project is not None:
-        source = module.imported_names.get(expr.value.value)
-        if source is not None:
-            package, _, name = source.partition(":")
-            submodule = f"{package}.{name}" if package.strip(".") else f"{package}{name}"
-            return module.project.resolve(module.module_name, f"{submodule}:{expr.attr.value}")
-        target = module.project.modules.get(expr.value.value)
-        if target is not None and expr.attr.value in target.module_functions:
-            return target, target.module_functions[expr.attr.value]
-    return None
+    """The submission's own ``def`` that ``expr`` names: nested, same module, imported, or
+    reached through a module attribute (``tasks.process``)."""
+    return module.resolve_callable(expr, info)
 
 
 def resolve_task(module: ModuleAnalysis, call: AddTaskCall) -> Resolved | None:

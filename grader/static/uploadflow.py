@@ -17,11 +17,36 @@ from enum import Enum
 import libcst as cst
 
 from grader.static.analysis import FunctionInfo, ModuleAnalysis
-from grader.static.calls import own_nodes, resolve_callee
+from grader.static.walk import own_nodes
 
-MAX_DEPTH = 4
+MAX_DEPTH = 6
 # String methods that keep a filename a filename (``.replace`` etc. may sanitise: stop).
-_KEEPS_NAME = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"})
+KEEPS_NAME = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "casefold", "title"})
+# Calls and pathlib methods that build a path from their argument and keep every part of
+# it (``os.path.basename``, ``Path(...).name`` keep only the last part: not listed).
+PATH_BUILDERS = frozenset(
+    {
+        "pathlib.Path",
+        "pathlib.PurePath",
+        "pathlib.PosixPath",
+        "pathlib.PurePosixPath",
+        "pathlib.WindowsPath",
+        "pathlib.PureWindowsPath",
+        "anyio.Path",
+        "os.path.join",
+        "posixpath.join",
+        "ntpath.join",
+        "os.path.abspath",
+        "os.path.normpath",
+        "os.path.realpath",
+        "os.path.expanduser",
+        "os.path.dirname",
+        "os.fspath",
+        "builtins.str",
+    }
+)
+_KEEPS_PATH = frozenset({"resolve", "absolute", "with_suffix", "joinpath", "expanduser", "as_posix", "with_stem"})
+_PATH_ATTRIBUTES = frozenset({"parent"})
 UPLOAD_READ_METHODS = frozenset({"read", "readline", "readlines"})
 
 
@@ -40,6 +65,8 @@ class Flow:
     seeds: dict[str, Kind] = field(default_factory=dict)
     # for a task analysed through ``add_task``: the endpoint (or function) that scheduled it
     caller: Flow | None = None
+    # seeded parameter -> the argument the caller passed (where its value comes from)
+    sources: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
     def params(self) -> list[str]:
         p = self.info.node.params
@@ -70,6 +97,8 @@ class Flow:
                 return {Kind.FILENAME}
             if Kind.UPLOAD in base and expr.attr.value == "file":
                 return {Kind.UPLOAD}
+            if Kind.FILENAME in base and expr.attr.value in _PATH_ATTRIBUTES:
+                return {Kind.FILENAME}
             return set()
         if isinstance(expr, cst.Call):
             return self._call_kinds(expr, depth)
@@ -77,7 +106,7 @@ class Flow:
             return self._any_filename(
                 [p.expression for p in expr.parts if isinstance(p, cst.FormattedStringExpression)], depth
             )
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Modulo)):
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Modulo, cst.Divide)):
             return self._any_filename([expr.left, expr.right], depth)
         if isinstance(expr, cst.ConcatenatedString):
             return self._any_filename([expr.left, expr.right], depth)
@@ -115,14 +144,23 @@ class Flow:
             method = func.attr.value
             if Kind.UPLOAD in target and method in UPLOAD_READ_METHODS:
                 return {Kind.CONTENT}
-            if Kind.FILENAME in target and method in _KEEPS_NAME:
+            if Kind.FILENAME in target and (method in KEEPS_NAME or method in _KEEPS_PATH):
                 return {Kind.FILENAME}
+            if method == "joinpath":
+                return self._any_filename([a.value for a in call.args], depth)
             if method == "format" and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString)):
                 return self._any_filename([a.value for a in call.args], depth)
+            if method == "join" and isinstance(func.value, cst.SimpleString) and call.args:
+                # ``"/".join(["uploads", name])``
+                items = call.args[0].value
+                parts = [e.value for e in items.elements] if isinstance(items, (cst.List, cst.Tuple)) else [items]
+                return self._any_filename(parts, depth)
+            if not self.module.is_qualified(func, PATH_BUILDERS):
+                return set()
+        elif not (isinstance(func, cst.Name) and self.module.is_qualified(func, PATH_BUILDERS)):
             return set()
-        if isinstance(func, cst.Name) and func.value == "str" and len(call.args) == 1:
-            return self._any_filename([call.args[0].value], depth)
-        return set()
+        # ``os.path.join("uploads", name)``, ``Path(name)``, ``str(path)``: every part kept
+        return self._any_filename([a.value for a in call.args if not a.star], depth)
 
     def is_bare_filename(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
         """``file.filename`` itself (through local names or ``.lower()``-like methods)."""
@@ -134,7 +172,7 @@ class Flow:
             return self.seeds[expr.value] is Kind.FILENAME
         if isinstance(expr, cst.Name) and self.info.value_of(expr.value) is not None:
             return self.is_bare_filename(self.info.value_of(expr.value), depth + 1)  # type: ignore[arg-type]
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _KEEPS_NAME:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in KEEPS_NAME:
             return self.is_bare_filename(expr.func.value, depth + 1)
         return False
 
@@ -191,7 +229,7 @@ def task_bindings(module: ModuleAnalysis) -> Iterator[TaskBinding]:
     for call in module.add_task_calls:
         if call.func is None or call.function is None:
             continue
-        resolved = resolve_callee(module, call.func, call.function)
+        resolved = module.resolve_callable(call.func, call.function)
         if resolved is None:
             continue
         task_module, task_info = resolved

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from grader.static.analysis import ModuleAnalysis
-from grader.static.calls import own_nodes
+from grader.static.walk import own_nodes
 from grader.static.uploadflow import Flow
 
 _OPEN_FUNCTIONS = frozenset({"builtins.open", "io.open", "aiofiles.open", "anyio.open_file"})

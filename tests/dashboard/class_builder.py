@@ -44,8 +44,8 @@ from fastapi import BackgroundTasks, FastAPI, UploadFile
 app = FastAPI()
 
 
-def save(data: bytes) -> None:
-    open("uploads/out.bin", "wb").write(data)
+def save(upload) -> None:
+    print(upload.filename)
 
 
 @app.post("/upload")

@@ -47,7 +47,7 @@ ROWS = (
     Row("upload-to-task", "The upload handed to the task, saved after the response", 70, 95,
         "Works on current FastAPI, but the client is told the upload is received before it "
         "is saved (5 points).", ("bg002_upload_passed_to_task",), True),
-    Row("500-on-empty", "A 500 on an empty upload", 70, 95, "A bad request crashes the endpoint (1 point).",
+    Row("500-on-empty", "A 500 on an empty upload", 70, 99, "A bad request crashes the endpoint (1 point).",
         ("beh_500_on_empty",), True),
     Row("blocking", "Blocking the event loop in the endpoint or in an async task", 50, 85,
         "Every other client waits while it blocks (16 points: the responsiveness criterion).",

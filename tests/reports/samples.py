@@ -7,14 +7,14 @@ from pathlib import Path
 from grader.model import CheckResult, Finding, Report, Severity
 from grader.scoring.rubric import Rubric, parse_rubric
 
-# Reads the upload inside add_task(...)'s arguments: BG001 fires on line 10.
+# Reads the upload inside add_task(...)'s arguments for a task that uses it as the file: BG001.
 BAD_MAIN = '''from fastapi import BackgroundTasks, FastAPI, UploadFile
 
 app = FastAPI()
 
 
-def work(data: bytes) -> None:
-    print(len(data))
+def work(upload) -> None:
+    print(upload.filename)
 
 @app.post("/upload")
 async def upload(file: UploadFile, background_tasks: BackgroundTasks):

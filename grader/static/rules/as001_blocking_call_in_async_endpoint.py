@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
-from grader.static.calls import awaited_calls, blocking_calls, blocking_helper_calls, own_nodes
+from grader.static.blocking_table import BLOCKING
+from grader.static.calls import Blocked, blocking_in
 from grader.static.rule import Example, Rule
-from grader.static.uploadflow import Flow, in_add_task_args
+
+_KINDS = frozenset({BLOCKING})
 
 
 class BlockingCallInAsyncEndpoint(Rule):
@@ -18,10 +18,13 @@ class BlockingCallInAsyncEndpoint(Rule):
     ## What it does
     Flags calls that block the thread inside an `async def` route handler: `time.sleep`,
     `requests.*`, `urllib.request.urlopen`, synchronous `httpx` (`httpx.get`,
-    `httpx.Client().post`), `subprocess.run`/`call`/`check_output`, `os.system`, and reading
-    the upload's spooled file with `file.file.read()`. Aliases count (`import time as t`,
-    `from time import sleep`), and so does a direct call to a plain `def` helper of the
-    submission that makes such a call.
+    `httpx.Client().post`), `subprocess.run`/`call`/`check_output`, `os.system`, and
+    synchronous database clients (`sqlite3`, `psycopg2`, `pymysql`, `redis`); the complete
+    list is the table of blocking calls in the rules reference, and a rubric can add its own
+    (`[static] blocking_calls`). Aliases count (`import time as t`, `from time import
+    sleep`), and so does a direct call to a plain `def` helper of the submission that makes
+    such a call (also through a module: `tasks.convert(path)`). Blocking *file* I/O in an
+    `async def` endpoint is AS003, an advice.
 
     ## Why is this bad?
     FastAPI runs an `async def` endpoint on the event loop itself. While a blocking call
@@ -35,15 +38,16 @@ class BlockingCallInAsyncEndpoint(Rule):
     ```python
     @app.post("/upload")
     async def upload(file: UploadFile, background_tasks: BackgroundTasks):
-        data = file.file.read()          # blocks the event loop
+        path = await save(file)
         time.sleep(1)                    # blocks every other request
-        background_tasks.add_task(process, data)
+        requests.post(HOOK_URL, json={"path": str(path)})
+        background_tasks.add_task(process, path)
     ```
 
     ## Use instead
-    Await the async form (`await file.read()`, `await asyncio.sleep(1)`,
-    `httpx.AsyncClient`), or declare the endpoint with plain `def` so FastAPI runs it in its
-    threadpool, or move the slow work into the background task:
+    Await the async form (`await asyncio.sleep(1)`, `httpx.AsyncClient`), or declare the
+    endpoint with plain `def` so FastAPI runs it in its threadpool, or move the slow work
+    into the background task:
     ```python
     @app.post("/upload")
     def upload(file: UploadFile, background_tasks: BackgroundTasks):
@@ -58,10 +62,6 @@ class BlockingCallInAsyncEndpoint(Rule):
     message = (
         "blocking call in an async def endpoint: it stops the event loop, so every other "
         "request waits; await the async equivalent or make the endpoint a plain def"
-    )
-    seed_note = (
-        "The seed's point (\"keeps the app fast and responsive\", quiz question 1) only holds "
-        "if the endpoint itself never blocks the event loop."
     )
 
     VALID = [
@@ -143,6 +143,19 @@ async def upload(file: UploadFile):
 """,
             note="httpx.AsyncClient, awaited",
         ),
+        Example(
+            """
+import shutil
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    with open("uploads/a.bin", "wb") as out:
+        shutil.copyfileobj(file.file, out)
+""",
+            note="blocking file I/O is AS003's advice, not AS001",
+        ),
     ]
     INVALID = [
         Example(
@@ -170,11 +183,11 @@ router = fastapi.APIRouter()
 
 @router.post("/files")
 async def receive(doc: Annotated[fastapi.UploadFile, fastapi.File()], jobs: Jobs):
-    data = doc.file.read()
-    jobs.add_task(handle, data)
+    sleep(0.5)
+    jobs.add_task(handle, doc.filename)
 """,
             line=11,
-            note="router, Annotated, upload's spooled file read on the loop",
+            note="router, Annotated, from time import sleep",
         ),
         Example(
             """
@@ -234,40 +247,55 @@ async def slow():
             line=10,
             note="nested def called directly on the loop",
         ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile
+from . import service
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    service.convert("saved.bin")
+""",
+            files={
+                "__init__.py": "",
+                "service.py": "import subprocess\n\ndef convert(path):\n    subprocess.run(['convert', path])\n",
+            },
+            line=8,
+            note="helper reached through a module (from . import service)",
+        ),
+        Example(
+            """
+import sqlite3
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    conn = sqlite3.connect("app.db")
+    conn.execute("insert into uploads values (?)", (file.filename,))
+""",
+            line=8,
+            note="synchronous database client",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for info in module.functions:
-            if not (info.is_route and info.is_async):
-                continue
-            for blocking in blocking_calls(module, info):
-                yield self.finding(
-                    module, blocking.node, f"{self._head(info.name, blocking.what)}; use {blocking.instead}"
-                )
-            for call, helper, inner in blocking_helper_calls(module, info):
-                yield self.finding(
-                    module,
-                    call,
-                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
-                    "make the endpoint a plain def or run the helper with run_in_threadpool",
-                )
-            flow = Flow(module, info)
-            awaited = awaited_calls(info)
-            for call in own_nodes(info.node.body, cst.Call):
-                if id(call) in awaited or not flow.is_upload_stream_read(call):
-                    continue
-                if in_add_task_args(module, call):
-                    continue  # BG001 reports reads inside add_task(...)
-                yield self.finding(
-                    module,
-                    call,
-                    f"{self._head(info.name, 'file.file.read()')}; use await file.read() "
-                    "(or a plain def endpoint)",
-                )
+            if info.is_route and info.is_async:
+                for blocked in blocking_in(module, info, kinds=_KINDS):
+                    yield self.finding(module, blocked.node, self._explain(info.name, blocked))
 
     @staticmethod
-    def _head(endpoint: str, what: str) -> str:
-        return (
-            f"blocking call {what} in async def endpoint {endpoint}(): it stops the event loop, "
-            "so every other request waits"
+    def _explain(endpoint: str, blocked: Blocked) -> str:
+        what = f"{blocked.helper}()" if blocked.helper else blocked.what
+        head = (
+            f"blocking call {what} in async def endpoint {endpoint}(): it stops the event loop, so every "
+            "other request waits"
         )
+        if blocked.helper:
+            return (
+                f"{head} (it calls {blocked.what}); make the endpoint a plain def or run the helper with "
+                "run_in_threadpool"
+            )
+        return f"{head}; use {blocked.instead}"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
-from grader.static.calls import blocking_calls, blocking_helper_calls, resolve_callee
+from grader.static.calls import Blocked, blocking_in, param_upload_stream
 from grader.static.rule import Example, Rule
 
 
@@ -14,18 +14,24 @@ class BlockingCallInAsyncTask(Rule):
     """
     ## What it does
     Follows every `add_task(fn, ...)` to `fn`'s definition in the submission (same module,
-    a nested def, or another module: `from .worker import process`) and, when `fn` is an
-    `async def`, flags the blocking calls inside it: `time.sleep`, `requests.*`, sync
-    `httpx`, `urllib.request.urlopen`, `subprocess.*`, and whole-file disk I/O
-    (`open(...).read()`, `f.write(...)` on an `open()`ed file, `Path.read_bytes()` /
-    `write_text()`..., `shutil.copyfileobj` / `copy` / `move`). The finding is at the
-    blocking call, in the module that holds it.
+    a nested def, another module: `from .worker import process`, or through a module:
+    `add_task(tasks.process, ...)` after `from app import tasks`) and, when `fn` is an
+    `async def`, flags the blocking calls inside it, and direct calls to plain `def`
+    helpers that make one: `time.sleep`, `requests.*`, sync `httpx`, `urlopen`,
+    `subprocess.*`, synchronous database clients (`sqlite3`, `psycopg2`, `pymysql`,
+    `redis`), image and table file I/O (`PIL.Image.open`/`.save`, `cv2.imread`/`imwrite`,
+    `pandas.read_csv`/`to_csv`...), and disk I/O: `open(...)`/`Path.open(...)` whose file is
+    read or written, `Path.read_bytes()`/`write_bytes()`/`read_text()`/`write_text()`,
+    `shutil.copyfileobj`/`copy`/`move`, and the upload's `file.file.read()`. The complete
+    list is the table of blocking calls in the rules reference; a rubric can add its own
+    (`[static] blocking_calls`). The finding is at the blocking call, in the module that
+    holds it.
 
     ## Why is this bad?
     Starlette runs a plain `def` task in a threadpool but awaits an `async def` task on the
     event loop. A blocking call in an `async def` task therefore freezes the whole server
-    after the response: no other request is served until the task's sleep, HTTP call or
-    file copy is over. The response did come first, but the next client now waits.
+    after the response: no other request is served until the task's sleep, HTTP call,
+    query or file copy is over. The response did come first, but the next client now waits.
 
     ## Example
     ```python
@@ -37,7 +43,7 @@ class BlockingCallInAsyncTask(Rule):
     ```
 
     ## Use instead
-    Make the task a plain `def` (FastAPI runs it in the threadpool), or keep `async def` and
+    Make the task a plain `def` (Starlette runs it in the threadpool), or keep `async def` and
     await async equivalents (`await asyncio.sleep`, `httpx.AsyncClient`, `aiofiles`,
     `await anyio.to_thread.run_sync(...)`):
     ```python
@@ -53,10 +59,6 @@ class BlockingCallInAsyncTask(Rule):
     message = (
         "blocking call inside an async def background task: async tasks run on the event "
         "loop, so this freezes the whole server; make the task a plain def or await an async equivalent"
-    )
-    seed_note = (
-        "The seed says background tasks keep \"the app fast and responsive\"; that is only "
-        "true for an async task that never blocks (a plain def task runs in a threadpool)."
     )
 
     VALID = [
@@ -136,6 +138,29 @@ async def process(path):
             },
             note="task in another module that does not block",
         ),
+        Example(
+            """
+import anyio, asyncio, aiofiles
+import pandas as pd
+from PIL import Image
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from app import tasks
+app = FastAPI()
+
+async def thumbnail(path):
+    image = await anyio.to_thread.run_sync(Image.open, path)
+    frame = await asyncio.to_thread(pd.read_csv, path)
+    async with aiofiles.open(path + ".txt", "w") as out:
+        await out.write(str(len(frame)))
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    background_tasks.add_task(thumbnail, "saved.png")
+    background_tasks.add_task(tasks.process, "saved.png")
+""",
+            files={"app/__init__.py": "", "app/tasks.py": "import time\n\ndef process(path):\n    time.sleep(1)\n"},
+            note="blocking libraries sent to a thread; a plain def task reached through a module",
+        ),
     ]
     INVALID = [
         Example(
@@ -208,8 +233,8 @@ async def save(src, dst):
 async def upload(file: UploadFile, tasks: BackgroundTasks):
     tasks.add_task(functools.partial(save, file.file, "saved.bin"))
 """,
-            line=8,
-            note="functools.partial, shutil.copyfileobj",
+            line=7,
+            note="functools.partial; open() then shutil.copyfileobj, reported once at the open",
         ),
         Example(
             """
@@ -230,35 +255,98 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
             line=10,
             note="plain def helper called from the async task",
         ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from app import tasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    background_tasks.add_task(tasks.process, "saved.bin")
+""",
+            files={
+                "app/__init__.py": "",
+                "app/tasks.py": """import time
+
+async def process(path):
+    time.sleep(2)
+""",
+            },
+            line=4,
+            note="task reached through a module: from app import tasks; add_task(tasks.process)",
+        ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+import worker
+import jobs.steps as steps
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    background_tasks.add_task(worker.process, "saved.bin")
+    background_tasks.add_task(steps.index, "saved.bin")
+""",
+            files={
+                "worker.py": """import sqlite3
+
+async def process(path):
+    conn = sqlite3.connect("app.db")
+    conn.execute("insert into files values (?)", (path,))
+""",
+                "jobs/__init__.py": "",
+                "jobs/steps.py": """import pandas
+
+async def index(path):
+    frame = pandas.read_csv(path)
+    frame.to_csv(path + ".out")
+""",
+            },
+            line=4,
+            note="import worker / import pkg.mod as alias; sqlite3 and pandas in async tasks",
+        ),
+        Example(
+            """
+from pathlib import Path
+from PIL import Image
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+app = FastAPI()
+
+async def store(upload: UploadFile, dest: Path):
+    data = upload.file.read()
+    with dest.open("wb") as out:
+        out.write(data)
+    Image.open(dest).save(dest.with_suffix(".png"))
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    background_tasks.add_task(store, file, Path("uploads") / "a.bin")
+""",
+            line=8,
+            note="file.file.read(), Path.open then write, PIL Image.open and save",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for task in module.add_task_calls:
-            if task.func is None:
-                continue
-            resolved = resolve_callee(module, task.func, task.function)
+            resolved = module.resolve_callable(task.func, task.function)
             if resolved is None:
                 continue  # unknown callee: stay silent rather than guess
             task_module, info = resolved
-            if not info.is_async:
-                continue
-            for blocking in blocking_calls(task_module, info, file_io=True):
-                yield self.finding(
-                    task_module,
-                    blocking.node,
-                    f"{self._head(info.name, blocking.what)}; make {info.name} a plain def or use {blocking.instead}",
-                )
-            for call, helper, inner in blocking_helper_calls(task_module, info, file_io=True):
-                yield self.finding(
-                    task_module,
-                    call,
-                    f"{self._head(info.name, f'{helper.name}()')} (it calls {inner.what}); "
-                    f"make {info.name} a plain def or run the helper with anyio.to_thread.run_sync",
-                )
+            if info.is_async:
+                for blocked in blocking_in(task_module, info, upload_stream=param_upload_stream(info)):
+                    yield self.finding(task_module, blocked.node, self._explain(info.name, blocked))
 
     @staticmethod
-    def _head(task: str, what: str) -> str:
-        return (
-            f"blocking call {what} in async def background task {task}(): async tasks run on "
-            "the event loop, so this freezes the whole server until it returns"
+    def _explain(task: str, blocked: Blocked) -> str:
+        head = (
+            f"blocking call {f'{blocked.helper}()' if blocked.helper else blocked.what} in async def background "
+            f"task {task}(): async tasks run on the event loop, so this freezes the whole server until it returns"
         )
+        if blocked.helper:
+            return (
+                f"{head} (it calls {blocked.what}); make {task} a plain def or run the helper with "
+                "anyio.to_thread.run_sync"
+            )
+        return f"{head}; make {task} a plain def or use {blocked.instead}"

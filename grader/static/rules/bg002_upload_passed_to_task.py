@@ -39,9 +39,9 @@ class UploadPassedToTask(Rule):
 
     Even where it works, the upload (a spooled temporary file, possibly large) stays open
     and on disk until the task finishes, and the task's save can fail after the client was
-    already told "ok". The seed's quiz answers for questions 2 and 3 pass the `UploadFile`
-    to the task; the installed FastAPI (0.165) tolerates that, but saving first and passing
-    the saved path (question 5) is the pattern that works on every release.
+    already told "ok". Many examples pass the `UploadFile` to the task; recent FastAPI
+    releases tolerate it, but saving in the endpoint and passing the saved path is the
+    pattern that works on every release.
 
     ## Example
     ```python
@@ -52,10 +52,12 @@ class UploadPassedToTask(Rule):
     ```
 
     ## Use instead
+    Save in the endpoint (a plain `def` endpoint runs in a worker thread, so the copy does
+    not block the event loop), then pass the saved path:
     ```python
     @app.post("/upload")
-    async def upload(file: UploadFile, background_tasks: BackgroundTasks):
-        path = UPLOAD_DIR / f"{uuid4().hex}{Path(file.filename).suffix}"
+    def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        path = UPLOAD_DIR / f"{uuid4().hex}{Path(file.filename or '').suffix}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out)
         background_tasks.add_task(process_file, path)
@@ -70,11 +72,6 @@ class UploadPassedToTask(Rule):
         "the UploadFile is handed to a background task: it is closed before the task runs on "
         "FastAPI 0.106.0-0.117.1 and held open until the task ends elsewhere; save it in the "
         "endpoint and pass the saved path"
-    )
-    seed_note = (
-        "Quiz questions 2 and 3 pass the UploadFile to the task (tolerated by the installed "
-        "FastAPI 0.165, not by 0.106.0-0.117.1); question 5 saves first and passes the filename, "
-        "the robust pattern."
     )
 
     VALID = [
@@ -170,7 +167,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     return {"message": "File upload started"}
 """,
             line=11,
-            note="the seed's quiz question 3",
+            note="the upload handed to a task that saves it",
         ),
         Example(
             """

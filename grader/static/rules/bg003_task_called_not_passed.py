@@ -54,8 +54,11 @@ def returns_no_callable(module: ModuleAnalysis, info: FunctionInfo) -> bool:
     return True
 
 
-def called_task(module: ModuleAnalysis, func: cst.BaseExpression, info: FunctionInfo | None) -> cst.Call | None:
-    """The call whose result is handed to add_task, when that result cannot be a task."""
+def called_task(
+    module: ModuleAnalysis, func: cst.BaseExpression, info: FunctionInfo | None
+) -> tuple[cst.Call, FunctionInfo] | None:
+    """The call whose result is handed to add_task, when that result cannot be a task, and
+    the function it calls."""
     call = func
     if isinstance(func, cst.Name) and info is not None and nested_function(module, info, func.value) is None:
         value = info.value_of(func.value)  # ``job = process(path); tasks.add_task(job)``
@@ -67,7 +70,7 @@ def called_task(module: ModuleAnalysis, func: cst.BaseExpression, info: Function
     if resolved is None:
         return None  # unknown callee: it may well return a function
     target_module, target = resolved
-    return call if returns_no_callable(target_module, target) else None
+    return (call, target) if returns_no_callable(target_module, target) else None
 
 
 class TaskCalledNotPassed(Rule):
@@ -84,7 +87,10 @@ class TaskCalledNotPassed(Rule):
     after the response. `process(path)` runs the whole processing in the endpoint, before
     the response (the client waits, exactly what background tasks are meant to avoid), then
     hands `None` to `add_task`: after the response Starlette calls `None(...)` and logs a
-    `TypeError`. An `async def` task called this way hands over a coroutine that never runs.
+    `TypeError`. An `async def` task called this way does not even run early: calling it
+    only creates a coroutine object, `add_task` receives that object, nothing ever awaits
+    it, and the processing never happens (Starlette's attempt to call it fails with
+    `TypeError: 'coroutine' object is not callable`).
 
     ## Example
     ```python
@@ -105,7 +111,6 @@ class TaskCalledNotPassed(Rule):
         "add_task receives its return value; pass the function and its arguments separately: "
         "add_task(process, path)"
     )
-    seed_note = "Quiz question 2 (\"By passing a function to BackgroundTasks.add_task()\") and its common mistake \"Calling process_file directly inside endpoint\"."
 
     VALID = [
         Example(
@@ -227,9 +232,40 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
             line=9,
             note="nested task function called",
         ),
+        Example(
+            """
+from fastapi import FastAPI, UploadFile, BackgroundTasks
+from app import tasks
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile, background_tasks: BackgroundTasks):
+    dest = "uploads/a.bin"
+    background_tasks.add_task(tasks.checksum(dest))
+""",
+            files={"app/__init__.py": "", "app/tasks.py": "async def checksum(path):\n    return None\n"},
+            line=9,
+            note="an async task called through a module: a coroutine object that never runs",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for call in module.add_task_calls:
-            if call.func is not None and called_task(module, call.func, call.function) is not None:
+            found = called_task(module, call.func, call.function) if call.func is not None else None
+            if found is None:
+                continue
+            inner, target = found
+            if not target.is_async:
                 yield self.finding(module, call.call)
+                continue
+            args = [
+                f"{a.star}{a.keyword.value + '=' if a.keyword else ''}{module.code(a.value)}" for a in inner.args
+            ]
+            fix = ", ".join([module.code(inner.func), *args])
+            yield self.finding(
+                module,
+                call.call,
+                f"{target.name}() is an async def: calling it inside add_task(...) only creates a coroutine "
+                "object that nothing awaits, so the processing never happens; pass the function and its "
+                f"arguments separately: add_task({fix})",
+            )

@@ -18,8 +18,8 @@ class AwaitAddTask(Rule):
     `BackgroundTasks.add_task` is a plain method: it appends the task to a list and
     returns `None`. `await None` raises `TypeError: object NoneType can't be used in 'await'
     expression`, so every request to the endpoint fails with a 500 (the task was queued but
-    the response never succeeds). The seed's quiz lists "Thinking add_task needs await" as a
-    common mistake (question 4, option A).
+    the response never succeeds). It is a common mistake: `add_task` looks like it should be
+    awaited in an `async def` endpoint, but it only schedules the task.
 
     ## Example
     ```python
@@ -43,7 +43,6 @@ class AwaitAddTask(Rule):
         "add_task(...) is awaited, but BackgroundTasks.add_task returns None: `await None` raises "
         "TypeError and every request fails with 500; call it without await"
     )
-    seed_note = "Quiz question 4, common mistake: \"Thinking add_task needs await\"."
 
     VALID = [
         Example(

@@ -44,8 +44,8 @@ class DetachedBackgroundTasks(Rule):
     FastAPI only runs the `BackgroundTasks` it injected as a parameter, or the one attached
     to the response the endpoint returns. An object you construct yourself is just a list:
     its tasks are silently dropped, nothing is processed, and no error appears anywhere.
-    The seed's quiz lists "Creating BackgroundTasks inside the function" as a common mistake
-    (question 2, option C).
+    Creating `BackgroundTasks()` inside the function is a common mistake for exactly this
+    reason: it looks like the injected one but nothing ever runs it.
 
     ## Example
     ```python
@@ -74,7 +74,6 @@ class DetachedBackgroundTasks(Rule):
         "tasks never run; declare a BackgroundTasks parameter instead, or return a response "
         "with background=tasks"
     )
-    seed_note = "Quiz question 2, common mistake: \"Creating BackgroundTasks inside the function without adding tasks\"."
 
     VALID = [
         Example(

@@ -107,10 +107,9 @@ class NoBackgroundWork(Rule):
 
     ## Why is this bad?
     The assignment is to answer the client before the processing finishes. Processing
-    inside the endpoint makes the client wait for all of it, the very thing the seed's
-    quiz warns against ("Calling process_file directly inside endpoint", "Blocks user
-    requests until file is saved"). In an `async def` endpoint it also blocks every other
-    request while it runs.
+    inside the endpoint makes the client wait for all of it: a common mistake is to call
+    `process_file(...)` directly in the endpoint, which holds the response until the work
+    is done. In an `async def` endpoint it also blocks every other request while it runs.
 
     ## Example
     ```python
@@ -124,8 +123,8 @@ class NoBackgroundWork(Rule):
     ## Use instead
     ```python
     @app.post("/upload")
-    async def upload(file: UploadFile, background_tasks: BackgroundTasks):
-        path = save(file)
+    def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        path = save(file)                # plain def endpoint: runs in a worker thread
         background_tasks.add_task(process_file, path)
         return {"message": "File saved, processing started"}
     ```
@@ -139,7 +138,6 @@ class NoBackgroundWork(Rule):
         "response and the client waits for it; take `background_tasks: BackgroundTasks` and "
         "call background_tasks.add_task(process, saved_path)"
     )
-    seed_note = "Quiz question 5, option B (\"process_file(...)\" called in the endpoint) and the common mistake \"Calling process_file synchronously inside endpoint\"."
 
     VALID = [
         Example(
@@ -155,7 +153,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     background_tasks.add_task(process_file, f"saved_{file.filename}")
     return {"message": "File saved and processing started"}
 """,
-            note="the seed's quiz question 5 answer",
+            note="save in the endpoint, then schedule the processing",
         ),
         Example(
             """
@@ -218,7 +216,7 @@ async def upload(file: UploadFile):
     return {"message": "File saved and processed"}
 """,
             line=6,
-            note="the seed's quiz question 5, option B",
+            note="processing called directly in the endpoint",
         ),
         Example(
             """

@@ -65,11 +65,6 @@ class TaskWithoutErrorHandling(Rule):
         "this background task has no try/except and no logging: if it fails after the response, "
         "nobody is told; catch the error inside the task and log it"
     )
-    seed_note = (
-        "Recall card \"What happens if a background task raises an error in FastAPI?\" and quiz "
-        "question \"What should you do if a background task might fail?\": handle errors inside "
-        "the background task to log or fix them."
-    )
 
     VALID = [
         Example(

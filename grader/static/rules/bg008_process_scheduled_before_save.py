@@ -12,6 +12,7 @@ from grader.static.analysis import AddTaskCall, FunctionInfo, ModuleAnalysis, _f
 from grader.static.rule import Example, Rule
 from grader.static.tasks import (
     closure_uses,
+    reads_upload,
     file_io,
     is_upload_object,
     resolve_task,
@@ -20,7 +21,6 @@ from grader.static.tasks import (
     task_name,
     upload_names,
 )
-from grader.static.rules.bg001_upload_read_in_task_args import reads_upload
 
 _SAVE_NAME = re.compile(r"save|store|write|persist|upload|copy", re.IGNORECASE)
 _PROCESS_NAME = re.compile(
@@ -77,8 +77,8 @@ class ProcessScheduledBeforeSave(Rule):
     `BackgroundTasks` runs its tasks one after the other, in the order they were added. A
     processing task added before the saving task runs first, finds no file (or an old one
     with the same name), and fails or processes stale data. Better still, save in the
-    endpoint and schedule only the processing, so the file certainly exists (seed's quiz,
-    question 5).
+    endpoint and schedule only the processing, so the file certainly exists before the
+    task runs.
 
     ## Example
     ```python
@@ -101,7 +101,6 @@ class ProcessScheduledBeforeSave(Rule):
         "tasks run in the order they were added, so processing runs before the file exists; "
         "save first (best in the endpoint), then schedule the processing"
     )
-    seed_note = "Quiz question 5, common mistake: \"Adding background task before saving file\"."
 
     VALID = [
         Example(

@@ -29,12 +29,14 @@ class NestedEventLoop(Rule):
     in a route function or in a function of the submission run as a background task.
 
     ## Why is this bad?
-    FastAPI already runs an event loop. In an `async def` endpoint or task,
-    `asyncio.run()` raises `RuntimeError: asyncio.run() cannot be called from a running
-    event loop`. In a sync `def` (run in a worker thread) it works but builds a whole new
-    loop per call, and anything bound to the server's loop (async DB engines, HTTP clients)
-    breaks there. To run async work in the background, make the task an `async def` and
-    pass it to `add_task`: Starlette awaits it on the server's loop.
+    In an `async def` endpoint or task the server's event loop is already running in that
+    thread: `asyncio.run()` raises `RuntimeError: asyncio.run() cannot be called from a
+    running event loop`, and `run_until_complete` fails the same way. A plain `def` endpoint
+    or task runs in a worker thread, where no loop runs: there it works, but it builds a
+    whole new event loop on every call, and anything bound to the server's loop (async
+    database engines, HTTP clients) fails inside it. To run async work in the background,
+    make the task an `async def` and pass it to `add_task`: Starlette awaits it on the
+    server's loop.
 
     ## Example
     ```python
@@ -55,8 +57,9 @@ class NestedEventLoop(Rule):
     name = "nested-event-loop"
     severity = Severity.ADVICE
     message = (
-        "a new event loop is started inside an endpoint or background task; FastAPI already runs "
-        "one: make the task `async def` and pass it to add_task instead"
+        "a new event loop is started inside an endpoint or background task: in async def it raises "
+        "RuntimeError, in a plain def it runs a separate loop per call; make the function async def "
+        "and await the work"
     )
 
     VALID = [
@@ -144,7 +147,7 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
         for info in module.functions:
             if info.is_route:
                 for call in loop_calls(module, info):
-                    yield self.finding(module, call)
+                    yield self.finding(module, call, self._explain(info, "endpoint"))
         seen: set[int] = set()
         for task in module.add_task_calls:
             resolved = resolve_task(module, task)
@@ -153,4 +156,18 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
             seen.add(id(resolved[1].node))
             target_module, target = resolved
             for call in loop_calls(target_module, target):
-                yield self.finding(target_module, call)
+                yield self.finding(target_module, call, self._explain(target, "background task"))
+
+    @staticmethod
+    def _explain(info: FunctionInfo, role: str) -> str:
+        if info.is_async:
+            return (
+                f"a new event loop is started inside async def {role} {info.name}(): the server's loop is "
+                "already running in this thread, so this raises RuntimeError; await the coroutine instead"
+            )
+        return (
+            f"a new event loop is started inside {role} {info.name}(), a plain def that runs in a worker "
+            "thread: it works, but builds a separate loop on every call, and anything bound to the "
+            f"server's loop (async database engines, HTTP clients) fails in it; make {info.name} an "
+            "async def and await the work"
+        )

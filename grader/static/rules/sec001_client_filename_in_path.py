@@ -1,84 +1,66 @@
-"""SEC001: the client-chosen ``UploadFile.filename`` is used as (part of) a filesystem path."""
+"""SEC001: the client-chosen ``UploadFile.filename`` becomes a filesystem path that is opened."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from grader.model import Finding, Severity
 from grader.static.analysis import ModuleAnalysis
-from grader.static.calls import own_nodes
+from grader.static.pathflow import Origin, PathSink, glued_prefix, locate, path_sinks, sanitised
 from grader.static.rule import Example, Rule
-from grader.static.uploadflow import Flow, Kind, all_flows
-
-# Calls whose first argument (or ``file=``) is a path.
-_OPENERS = frozenset({"builtins.open", "io.open", "os.open", "aiofiles.open", "anyio.open_file"})
-# Calls any of whose positional arguments is a path.
-_PATH_BUILDERS = frozenset(
-    {
-        "pathlib.Path",
-        "pathlib.PurePath",
-        "pathlib.PosixPath",
-        "pathlib.PurePosixPath",
-        "anyio.Path",
-        "os.path.join",
-        "posixpath.join",
-        "shutil.copy",
-        "shutil.copy2",
-        "shutil.copyfile",
-        "shutil.move",
-        "os.rename",
-        "os.replace",
-        "os.remove",
-        "os.unlink",
-        "os.makedirs",
-        "os.mkdir",
-    }
-)
-# ``Path(file.filename).name`` keeps only the last component: the safe idiom.
-_LAST_COMPONENT = frozenset({"name", "stem", "suffix", "suffixes"})
-_PATH_KEYWORDS = frozenset({"file", "path", "src", "dst"})
-# Calls that mean "is this path still inside the folder?" when an ``if`` tests them.
-_CONTAINMENT_CHECKS = frozenset({"is_relative_to", "commonpath", "commonprefix", "startswith", "relative_to"})
-# Calls on the filename that do not check it for path parts.
-_NOT_VALIDATORS = frozenset({"len", "bool", "str", "isinstance", "print", "endswith", "lower", "upper", "strip"})
+from grader.static.uploadflow import Flow
 
 
 class ClientFilenameInPath(Rule):
     """
     ## What it does
-    Flags a filesystem path built from the upload's `filename`: passed to `open`,
-    `pathlib.Path`, `os.path.join`, `shutil.copy`/`move`, joined with `/`, or put in an
-    f-string or a `+` concatenation that becomes such a path, directly or through a local
-    variable, and also inside the background task when the filename is passed to it.
-    `os.path.basename(...)`, `Path(...).name`, `secure_filename(...)` or a generated name
-    (`uuid4().hex`) in its place keep it quiet, and so does a function that checks the name
-    (`".." in file.filename`, `re.fullmatch(...)`) or the path's containment
-    (`is_relative_to`, `commonpath`) and rejects it, or that overwrites `file.filename`.
+    Flags a filesystem path built from the upload's `filename` and then opened: written,
+    read, copied, moved, removed or made a folder (`open`, `aiofiles.open`, `Path.open`,
+    `write_bytes`, `shutil.copy`/`move`, `os.rename`/`remove`/`makedirs`...). It follows the
+    name through f-strings, `+`, `os.path.join`, `Path(...)` and `/`, local variables,
+    nested functions, and into the background task, helper or executor
+    (`run_in_threadpool`, `run_in_executor`) it is handed to, and reports each such path
+    once, where the client's name is first put into it. `os.path.basename(...)`,
+    `Path(...).name`, `secure_filename(...)` or a generated name in its place keep it quiet,
+    and so does a check that rejects a bad name or path (`".." in file.filename`,
+    `re.fullmatch(...)`, `dest.is_relative_to(root)`, `os.path.commonpath`) or an assignment
+    that replaces `file.filename` with a name that does not contain it.
 
     ## Why is this bad?
     `filename` is whatever the client put in the multipart header. `../../app/main.py`,
     `/etc/cron.d/job` or `a/b.txt` are all valid values: the first two write outside the
     upload folder (path traversal), the last fails with a 500 because the folder does not
-    exist, and two clients uploading `report.pdf` overwrite each other. The seed's own
-    snippets (`open(f"saved_{file.filename}", "wb")` in quiz questions 3, 4 and 5) have this
-    problem; they are fine as a first sketch, not as a server.
+    exist, and two clients uploading `report.pdf` overwrite each other.
+
+    A prefix glued to the name (`f"saved_{name}"`, `f"{uuid4().hex}_{name}"`) changes the
+    details but keeps the client in control: on Linux and macOS a `/` in the name then makes
+    the write fail (`saved_../` is not an existing folder) unless the code creates the
+    folders first (`os.makedirs(os.path.dirname(path))`), which lets `../` climb out again;
+    on Windows the `..` parts are resolved before any folder is checked, so the file lands
+    outside the upload folder. Snippets such as `open(f"saved_{file.filename}", "wb")` are
+    fine as a first sketch, not as a server.
 
     ## Example
     ```python
-    with open(f"uploads/{file.filename}", "wb") as out:
-        shutil.copyfileobj(file.file, out)
+    @app.post("/upload")
+    def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        path = f"uploads/{file.filename}"
+        with open(path, "wb") as out:
+            shutil.copyfileobj(file.file, out)
+        background_tasks.add_task(process_file, path)
     ```
 
     ## Use instead
-    Keep only the last path component, or better, generate the stored name yourself and
-    keep the client's name as metadata:
+    Generate the stored name yourself and keep the client's name as metadata (at most its
+    last component, for the extension):
     ```python
-    safe = Path(file.filename or "upload").name
-    path = UPLOAD_DIR / f"{uuid4().hex}-{safe}"
-    with path.open("wb") as out:
-        shutil.copyfileobj(file.file, out)
+    @app.post("/upload")
+    def upload(file: UploadFile, background_tasks: BackgroundTasks):
+        suffix = Path(file.filename or "").suffix
+        path = UPLOAD_DIR / f"{uuid4().hex}{suffix}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        background_tasks.add_task(process_file, path)
     ```
     """
 
@@ -86,13 +68,8 @@ class ClientFilenameInPath(Rule):
     name = "client-filename-in-path"
     severity = Severity.WARNING
     message = (
-        "the client-chosen upload filename is used in a filesystem path: '../' or '/' in it "
-        "writes outside the upload folder; use Path(filename).name or a generated name"
-    )
-    seed_note = (
-        "Quiz questions 3, 4 and 5 save with open(f\"saved_{file.filename}\", \"wb\"): this is "
-        "the pattern this rule flags. The seed is not wrong about BackgroundTasks there, but "
-        "the snippet is unsafe as server code."
+        "the client-chosen upload filename is used in a filesystem path that is opened: '../' "
+        "or '/' in it writes outside the upload folder; use Path(filename).name or a generated name"
     )
 
     VALID = [
@@ -106,13 +83,14 @@ from werkzeug.utils import secure_filename
 app = FastAPI()
 
 @app.post("/upload")
-async def upload(file: UploadFile, tasks: BackgroundTasks):
+def upload(file: UploadFile, tasks: BackgroundTasks):
     a = os.path.join("uploads", os.path.basename(file.filename))
     b = Path("uploads") / Path(file.filename).name
     c = f"uploads/{secure_filename(file.filename)}"
     d = Path("uploads") / f"{uuid4().hex}{Path(file.filename).suffix}"
-    with open(d, "wb") as out:
-        shutil.copyfileobj(file.file, out)
+    for target in (a, b, c, d):
+        with open(target, "wb") as out:
+            shutil.copyfileobj(file.file, out)
     tasks.add_task(process, d, file.filename)
     return {"stored": d.name, "original": file.filename}
 """,
@@ -129,8 +107,26 @@ def record(original_name: str, path: str):
 @app.post("/upload")
 def upload(file: UploadFile, tasks: BackgroundTasks):
     tasks.add_task(record, file.filename, "uploads/1.bin")
+    tasks.add_task(notify, f"{file.filename} received")
 """,
-            note="filename passed to the task but only logged",
+            note="filename passed to a task that only logs it, and as a message to an unknown task",
+        ),
+        Example(
+            """
+import os, shutil
+from uuid import uuid4
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile):
+    stored = os.path.join("uploads", uuid4().hex)
+    with open(stored, "wb") as out:
+        shutil.copyfileobj(file.file, out)
+    shown = os.path.join("/files", file.filename)
+    return {"url": shown, "label": "uploads/" + file.filename}
+""",
+            note="a path built from the name but never opened (only shown to the client)",
         ),
         Example(
             """
@@ -154,8 +150,17 @@ def upload2(file: UploadFile):
         raise HTTPException(400, "bad filename")
     with dest.open("wb") as out:
         out.write(file.file.read())
+
+@app.post("/upload3")
+def upload3(file: UploadFile):
+    dest = (UPLOADS / file.filename).resolve()
+    try:
+        dest.relative_to(UPLOADS)
+    except ValueError:
+        raise HTTPException(400, "bad filename")
+    dest.write_bytes(file.file.read())
 """,
-            note="the name is validated (or the path's containment checked) and rejected with a 4xx",
+            note="the name validated, or the path's containment checked (if or try), and rejected",
         ),
         Example(
             """
@@ -208,7 +213,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     return {"message": "File upload started"}
 """,
             line=6,
-            note="the seed's quiz question 3",
+            note="the upload handed to a task that saves it under a name glued after a prefix",
         ),
         Example(
             """
@@ -225,7 +230,7 @@ def receive(doc: Annotated[fastapi.UploadFile, fastapi.File()], jobs: Jobs):
     jobs.add_task(handle, target)
 """,
             line=11,
-            note="router, Annotated, sync def, one-step dataflow into os.path.join",
+            note="router, Annotated, sync def, a path built with os.path.join handed to a task not found",
         ),
         Example(
             """
@@ -236,12 +241,12 @@ app = FastAPI()
 UPLOADS = Path("uploads")
 
 @app.post("/upload")
-async def upload(upload: UploadFile = File(...)):
+def upload(upload: UploadFile = File(...)):
     with (UPLOADS / upload.filename).open("wb") as out:
         shutil.copyfileobj(upload.file, out)
 """,
             line=10,
-            note="Path / filename",
+            note="Path / filename, Path.open",
         ),
         Example(
             """
@@ -252,11 +257,13 @@ app = FastAPI()
 def upload(file: UploadFile):
     if not file.filename or not file.filename.endswith(".csv"):
         raise HTTPException(400, "send a .csv file")
+    if not file.content_type.startswith("text/"):
+        raise HTTPException(415, "send text")
     with open("uploads/" + file.filename, "wb") as out:
         out.write(file.file.read())
 """,
-            line=9,
-            note="an emptiness or extension check is not a path validation",
+            line=11,
+            note="emptiness, extension and content-type checks are not path validations",
         ),
         Example(
             """
@@ -276,8 +283,8 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
         f.write(data)
 """,
             },
-            line=3,
-            note="the filename followed into a task in another module, + concatenation",
+            line=2,
+            note="the filename followed into a task in another module that builds the path with +",
         ),
         Example(
             """
@@ -294,80 +301,122 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
             line=8,
             note="nested task closing over the upload",
         ),
+        Example(
+            """
+from fastapi import APIRouter, UploadFile, BackgroundTasks
+from . import storage
+router = APIRouter()
+
+@router.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    dest = f"uploads/{file.filename}"
+    tasks.add_task(storage.save, await file.read(), dest)
+""",
+            files={
+                "__init__.py": "",
+                "storage.py": """def save(data, path):
+    with open(path, "wb") as out:
+        out.write(data)
+""",
+            },
+            line=8,
+            note="a path built in the endpoint, opened by a task reached through a module (from . import)",
+        ),
+        Example(
+            """
+import asyncio, os
+from fastapi import FastAPI, UploadFile
+import app.storage as storage
+app = FastAPI()
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    path = os.path.join("uploads", file.filename)
+    data = await file.read()
+    await asyncio.get_running_loop().run_in_executor(None, storage.write, path, data)
+""",
+            files={
+                "app/__init__.py": "",
+                "app/storage.py": """def write(target, payload):
+    with open(target, "wb") as out:
+        out.write(payload)
+""",
+            },
+            line=9,
+            note="os.path.join handed to run_in_executor, helper in a module imported as an alias",
+        ),
+        Example(
+            """
+import time, shutil
+from fastapi import FastAPI, UploadFile
+from starlette.concurrency import run_in_threadpool
+app = FastAPI()
+
+def copy_to(path, src):
+    with open(path, "wb") as out:
+        shutil.copyfileobj(src, out)
+
+@app.post("/upload")
+async def upload(file: UploadFile):
+    file.filename = f"{file.filename}_{time.ctime()}"
+    await run_in_threadpool(copy_to, "uploads/" + file.filename, file.file)
+""",
+            line=14,
+            note="filename = f'{filename}_...' does not sanitise; run_in_threadpool followed",
+        ),
+        Example(
+            """
+from uuid import uuid4
+from pathlib import Path
+from fastapi import FastAPI, UploadFile
+app = FastAPI()
+
+@app.post("/upload")
+def upload(file: UploadFile):
+    dest = Path("uploads") / f"{uuid4().hex}_{file.filename}"
+    dest.write_bytes(file.file.read())
+""",
+            line=9,
+            note="a generated prefix glued to the client's name: still the client's path",
+        ),
     ]
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
-        for flow in all_flows(module):
-            if any(self._validates_filename(f) or self._replaces_filename(f) for f in (flow, flow.caller) if f):
-                continue  # the name is checked, or replaced by a generated one, before use
-            for node in self._unsafe_sinks(flow):
-                yield self.finding(
-                    flow.module,
-                    node,
-                    f"the client-chosen upload filename reaches a filesystem path in {flow.info.name}(): "
-                    "'../' or '/' in it writes outside the upload folder; use Path(filename).name "
-                    "or a generated name",
+        reported: set[tuple[int, str]] = set()
+        for info in module.functions:
+            if not info.upload_params and info.parent is None:
+                continue  # no upload here and no enclosing function to take one from
+            for sink in path_sinks(Flow(module, info)):
+                origin, key_node, node = locate(sink)
+                # the same path written twice in one function (f"saved_{name}" to save, then
+                # again for the task) is one flow
+                key = (
+                    (id(origin.flow.info.node), origin.flow.module.code(key_node))
+                    if origin is not None and origin.built
+                    else (id(key_node), "")
                 )
-
-    def _unsafe_sinks(self, flow: Flow) -> Iterator[cst.CSTNode]:
-        module = flow.module
-        for node in own_nodes(flow.info.node.body, (cst.Call, cst.BinaryOperation)):
-            if isinstance(node, cst.BinaryOperation):
-                if isinstance(node.operator, cst.Divide) and (
-                    Kind.FILENAME in flow.kinds(node.left) or Kind.FILENAME in flow.kinds(node.right)
-                ):
-                    yield node
-                continue
-            names = module.call_qualified_names(node)
-            if names & _OPENERS:
-                candidates = [a for a in node.args if a.keyword is None and not a.star][:1]
-                candidates += [a for a in node.args if a.keyword is not None and a.keyword.value in _PATH_KEYWORDS]
-            elif names & _PATH_BUILDERS:
-                if self._keeps_last_component(module, node):
+                if key in reported or sanitised(sink.chain if origin is None else (*sink.chain, origin.flow)):
                     continue
-                candidates = [a for a in node.args if not a.star]
-            else:
-                continue
-            if any(Kind.FILENAME in flow.kinds(a.value) for a in candidates):
-                yield node
+                reported.add(key)
+                where = origin.flow if origin is not None and origin.built else sink.flow
+                yield self.finding(where.module, node, self._message(sink, where, origin))
 
     @staticmethod
-    def _replaces_filename(flow: Flow) -> bool:
-        """``file.filename = f"{uuid4().hex}.csv"``: the client's name is overwritten."""
-        for assign in own_nodes(flow.info.node.body, cst.Assign):
-            for target in assign.targets:
-                node = target.target
-                if isinstance(node, cst.Attribute) and node.attr.value == "filename":
-                    if Kind.UPLOAD in flow.kinds(node.value):
-                        return True
-        return False
-
-    @staticmethod
-    def _validates_filename(flow: Flow) -> bool:
-        """An ``if`` that checks the name's content (``".." in name``, ``re.fullmatch(p, name)``)
-        or the path's containment (``is_relative_to``, ``commonpath``, ``startswith``) and then
-        raises or returns. Whether the check is right is not judged here: silence beats a
-        false positive, and the behavior check ``filename-contained`` tests it for real. A mere
-        emptiness test (``if not file.filename``) is not a validation."""
-        for branch in own_nodes(flow.info.node.body, cst.If):
-            if not any(True for _ in own_nodes(branch.body, (cst.Raise, cst.Return))):
-                continue
-            for node in own_nodes(branch.test, (cst.Comparison, cst.Call)):
-                if isinstance(node, cst.Comparison):
-                    membership = any(isinstance(t.operator, (cst.In, cst.NotIn)) for t in node.comparisons)
-                    sides = [node.left, *(t.comparator for t in node.comparisons)]
-                    if membership and any(Kind.FILENAME in flow.kinds(side) for side in sides):
-                        return True
-                    continue
-                func = node.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-                if name in _CONTAINMENT_CHECKS:
-                    return True
-                if name not in _NOT_VALIDATORS and any(Kind.FILENAME in flow.kinds(a.value) for a in node.args):
-                    return True
-        return False
-
-    @staticmethod
-    def _keeps_last_component(module: ModuleAnalysis, call: cst.Call) -> bool:
-        parent = module.parent(call)
-        return isinstance(parent, cst.Attribute) and parent.value is call and parent.attr.value in _LAST_COMPONENT
+    def _message(sink: PathSink, where: Flow, origin: Origin | None) -> str:
+        place = f"{where.info.name}()"
+        if not sink.opened:
+            place += " and handed to a background task"
+        elif sink.flow.info is not where.info:
+            place += f" and opened in {sink.flow.info.name}()"
+        if origin is not None and origin.built and glued_prefix(origin):
+            return (
+                f"the client-chosen upload filename is glued after a prefix into a path in {place}: on Linux "
+                "and macOS a '/' in it makes the write fail (the prefixed part is not a folder), and '../' "
+                "climbs out if the code creates the folders first (os.makedirs); on Windows '..' escapes the "
+                "upload folder outright; store the file under a generated name, or keep only Path(filename).name"
+            )
+        return (
+            f"the client-chosen upload filename is used in a filesystem path in {place}: '../' or '/' in "
+            "it writes outside the upload folder; store the file under a generated name, or keep only "
+            "Path(filename).name"
+        )

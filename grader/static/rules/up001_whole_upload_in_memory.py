@@ -27,19 +27,43 @@ def whole_read_of(flow: Flow, content: cst.BaseExpression) -> cst.Call | None:
     return None
 
 
+def only_written(flow: Flow, content: cst.BaseExpression, allowed: set[int]) -> bool:
+    """Every use of the variable ``content`` (if it is one) is one of the ``allowed`` nodes
+    (the writes, the hand-off to a task that writes): the bytes are not also hashed,
+    measured, parsed or returned."""
+    if isinstance(content, cst.Await):
+        content = content.expression
+    if not isinstance(content, cst.Name):
+        return True  # read inline, right into the write
+    scope = flow.module.scope(flow.info.node.body)
+    if scope is None or content.value not in scope:
+        return True
+    for assignment in scope[content.value]:
+        for access in assignment.references:
+            if id(access.node) not in allowed:
+                return False
+    return True
+
+
+def _write_contents(flow: Flow) -> set[int]:
+    return {id(w.content.expression if isinstance(w.content, cst.Await) else w.content) for w in disk_writes(flow)}
+
+
 class WholeUploadInMemory(Rule):
     """
     ## What it does
-    Flags `await file.read()` / `file.file.read()` with no size whose bytes are then written
-    to a file (`f.write(contents)`, `Path(...).write_bytes(contents)`), directly or through
-    one local variable. Reads whose bytes are parsed or hashed are left alone.
+    Flags `await file.read()` / `file.file.read()` with no size whose bytes are only
+    written to a file (`f.write(contents)`, `Path(...).write_bytes(contents)`), directly,
+    through one local variable, or in the background task they are handed to. Bytes that
+    are also hashed, measured (`len`), parsed or returned are left alone: then reading them
+    whole has a purpose.
 
     ## Why is this bad?
     A sizeless `read()` loads the entire upload into RAM. Starlette already spooled it to a
     temporary file; copying it to its destination needs no more than one chunk in memory. A
     500 MB upload costs 500 MB of RAM per concurrent request, and the server can run out of
-    memory. This is advice, not an error: for small files it works, and the seed's quiz
-    question 5 teaches exactly this pattern (`contents = await file.read()`).
+    memory. This is advice, not an error: for small files it works, and it is a very common
+    way to write the save.
 
     ## Example
     ```python
@@ -49,14 +73,18 @@ class WholeUploadInMemory(Rule):
     ```
 
     ## Use instead
-    Stream it: in a plain `def` endpoint (or a task), `shutil.copyfileobj` copies in chunks;
-    in an `async def` endpoint, read fixed-size chunks:
+    Copy in chunks. In a plain `def` endpoint (FastAPI runs it in a worker thread),
+    `shutil.copyfileobj` does it; in an `async def` endpoint, write chunks with `aiofiles`
+    so the disk work does not block the event loop either (see AS003):
     ```python
+    # def endpoint
     with open(path, "wb") as out:
-        shutil.copyfileobj(file.file, out)          # plain def endpoint
-    # or, in async def:
-    while chunk := await file.read(1 << 20):
-        out.write(chunk)
+        shutil.copyfileobj(file.file, out)
+
+    # async def endpoint
+    async with aiofiles.open(path, "wb") as out:
+        while chunk := await file.read(1 << 20):
+            await out.write(chunk)
     ```
     """
 
@@ -64,12 +92,9 @@ class WholeUploadInMemory(Rule):
     name = "whole-upload-in-memory"
     severity = Severity.ADVICE
     message = (
-        "the whole upload is read into memory only to be written to disk: stream it with "
-        "shutil.copyfileobj(file.file, out) or chunked reads (await file.read(1 << 20))"
-    )
-    seed_note = (
-        "Quiz question 5's correct answer saves with contents = await file.read(): right about "
-        "BackgroundTasks, but it holds the whole upload in memory; streaming is the production form."
+        "the whole upload is read into memory only to be written to disk: copy it in chunks, "
+        "shutil.copyfileobj(file.file, out) in a plain def endpoint, or await file.read(1 << 20) "
+        "written with aiofiles in async def"
     )
 
     VALID = [
@@ -105,6 +130,32 @@ async def upload(file: UploadFile):
         ),
         Example(
             """
+import hashlib
+from fastapi import FastAPI, UploadFile, HTTPException, BackgroundTasks
+app = FastAPI()
+MAX = 1 << 20
+
+def store(path, payload):
+    with open(path, "wb") as f:
+        f.write(payload)
+    print(len(payload))
+
+@app.post("/upload")
+async def upload(file: UploadFile, tasks: BackgroundTasks):
+    contents = await file.read()
+    if len(contents) > MAX:
+        raise HTTPException(413, "too large")
+    digest = hashlib.sha256(contents).hexdigest()
+    with open(f"uploads/{digest}", "wb") as out:
+        out.write(contents)
+    data = await file.read()
+    tasks.add_task(store, "uploads/b.bin", data)
+    return {"sha256": digest}
+""",
+            note="bytes that are also size-checked and hashed; a task that also measures them",
+        ),
+        Example(
+            """
 import csv, io
 from fastapi import FastAPI, UploadFile, BackgroundTasks
 app = FastAPI()
@@ -136,7 +187,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
     return {"message": "File saved and processing started"}
 """,
             line=7,
-            note="the seed's quiz question 5 answer",
+            note="read whole, then written: the most common save",
         ),
         Example(
             """
@@ -195,19 +246,25 @@ async def upload(file: UploadFile, tasks: BackgroundTasks):
 
     def check(self, module: ModuleAnalysis) -> Iterator[Finding]:
         for flow in all_flows(module):
+            writes = _write_contents(flow)
             for write in disk_writes(flow):
                 read = whole_read_of(flow, write.content)
-                if read is not None:
+                if read is not None and only_written(flow, write.content, writes):
                     yield self.finding(flow.module, read)
-        # ``data = await file.read(); add_task(save, data)`` where ``save`` writes ``data``:
+        # ``data = await file.read(); add_task(save, data)`` where ``save`` only writes ``data``:
         # reported at the read, in the endpoint, where the fix goes.
         for binding in task_bindings(module):
+            task = Flow(binding.task_module, binding.task)
+            task_writes = _write_contents(task)
             written = {
-                w.content.value
-                for w in disk_writes(Flow(binding.task_module, binding.task))
-                if isinstance(w.content, cst.Name)
+                w.content.value: w.content for w in disk_writes(task) if isinstance(w.content, cst.Name)
             }
+            handed = {id(arg.value) for _, arg in binding.arguments}
             for param, arg in binding.arguments:
                 read = whole_read_of(binding.caller, arg.value)
-                if read is not None and param in written:
+                if read is None or param not in written:
+                    continue
+                if only_written(task, written[param], task_writes) and only_written(
+                    binding.caller, arg.value, handed | _write_contents(binding.caller)
+                ):
                     yield self.finding(module, read)

@@ -36,7 +36,8 @@ class UploadSavedUnderFixedName(Rule):
     ```
 
     ## Use instead
-    Give every upload its own name and pass that name to the task:
+    Give every upload its own name and pass that name to the task (here in a plain `def`
+    endpoint, which FastAPI runs in a worker thread):
     ```python
     path = UPLOAD_DIR / f"{uuid4().hex}.bin"
     with path.open("wb") as out:
