@@ -180,10 +180,12 @@ class ForkServer:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def submit(self, job: dict[str, Any], result_w: int, stdout_w: int, stderr_w: int) -> JobHandle:
-        """Hand a job to the server; the caller closes its copies of the three fds."""
+    def submit(self, job: dict[str, Any], result_w: int, stdout_w: int, stderr_w: int,
+               passed: list[int] | tuple[int, ...] = ()) -> JobHandle:
+        """Hand a job to the server with the run's descriptors (``passed``: one per name of
+        ``job["pass_fds"]``, in order); the caller closes its copies."""
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        fds = array.array("i", [child_end.fileno(), result_w, stdout_w, stderr_w])
+        fds = array.array("i", [child_end.fileno(), result_w, stdout_w, stderr_w, *passed])
         payload = json.dumps({"job": job}).encode()
         try:
             with self._lock:
