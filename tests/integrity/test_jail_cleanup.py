@@ -59,22 +59,29 @@ def _dead_owner_tag() -> str:
     return tag
 
 
+def _owner(folder: Path, tag: str) -> None:
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    (folder / cleanup.OWNER_FILE).write_text(f"{tag} {boot}\n")
+
+
 def _fake_run(base: Path, name: str, tag: str | None) -> Path:
     folder = base / f"{cleanup.RUN_PREFIX}{name}"
-    (folder / "fs" / "tmp" / "deep" / "deeper").mkdir(parents=True)
+    (folder / "tmp" / "deep" / "deeper").mkdir(parents=True)
     if tag is not None:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        (folder / cleanup.OWNER_FILE).write_text(f"{tag} {boot}\n")
+        _owner(folder, tag)
     return folder
 
 
 def test_runs_of_a_dead_grader_are_swept_and_those_of_a_live_one_kept(tmp_path):
-    dead = _fake_run(tmp_path, "dead", _dead_owner_tag())
+    dead_tag = _dead_owner_tag()
+    dead = _fake_run(tmp_path, "dead", dead_tag)
     live = _fake_run(tmp_path, "live", cgroups.owner_tag())
     unknown = _fake_run(tmp_path, "unknown", None)  # no owner record: not ours to judge
-    if ROOT:  # what a crashed root grader leaves: its tmpfs still mounted
-        syscalls.mount("tmpfs", str(dead / "fs"), "tmpfs", 0, "size=1m")
-        (dead / "fs" / "file").write_text("x")
+    if ROOT:  # what a crashed root grader leaves: its tmpfs still mounted (owner inside too)
+        syscalls.mount("tmpfs", str(dead), "tmpfs", 0, "size=1m")
+        _owner(dead, dead_tag)
+        (dead / "tmp").mkdir()
+        (dead / "tmp" / "file").write_text("x")
     try:
         removed = cleanup.sweep_stale_runs(str(tmp_path), force=True)
         assert removed == [str(dead)]
@@ -135,9 +142,9 @@ def test_a_grader_killed_mid_run_leaves_what_the_next_one_sweeps(tmp_path):
                               stdout=subprocess.PIPE, env=env, text=True)
     run_dir = Path(grader.stdout.readline().strip())
     deadline = time.monotonic() + 30
-    while not (run_dir / "fs" / "tmp" / "busy").exists() and time.monotonic() < deadline:
+    while not (run_dir / "tmp" / "busy").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert (run_dir / "fs" / "tmp" / "busy").exists()  # the student's code is running
+    assert (run_dir / "tmp" / "busy").exists()  # the student's code is running
     grader.send_signal(signal.SIGKILL)
     grader.wait(10)
     grader.stdout.close()

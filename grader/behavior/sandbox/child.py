@@ -186,7 +186,7 @@ def _quietly(call: Callable[[], None]) -> None:
 
 
 def run_student(job: dict[str, Any], fds: dict[str, int], workdir: str, tmpdir: str, plan: Plan | None,
-                held: list[str], missing: dict[str, str]) -> None:
+                held: list[str], missing: dict[str, str], clock: Any = None) -> None:
     """Body of the student's process; never returns (ends with ``os._exit``)."""
     code = 70
     try:
@@ -216,7 +216,11 @@ def run_student(job: dict[str, Any], fds: dict[str, int], workdir: str, tmpdir: 
         _sanitize_process(workdir, tmpdir)
         progress.install_sink(lambda phase: send("phase", phase=phase))
         _install_phase_hooks()
-        send("protections", protections=protections, missing=missing, workdir=workdir)
+        setup_ms = {}
+        if clock is not None:
+            clock.lap("student_setup")
+            setup_ms = clock.steps
+        send("protections", protections=protections, missing=missing, workdir=workdir, setup_ms=setup_ms)
         gc.unfreeze()
         sys.dont_write_bytecode = True  # never write __pycache__ into the student's copy
         reserve = bytearray(_EMERGENCY_RESERVE_BYTES)

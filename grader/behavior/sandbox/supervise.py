@@ -148,6 +148,10 @@ def _take(res: SandboxResult, message: dict[str, Any]) -> None:
         if isinstance(missing, dict):
             res.missing = {_text(k): str(v)[:1000] for k, v in list(missing.items())[:64]}
         res.child_workdir = str(message.get("workdir", ""))[:4096]
+        setup = message.get("setup_ms")
+        if isinstance(setup, dict):
+            res.setup_ms.update({_text(k): float(v) for k, v in list(setup.items())[:32]
+                                 if isinstance(v, (int, float))})
     elif kind == "result" and res.result is None and res.event is None:
         data = message.get("data")
         res.result = data if isinstance(data, dict) else {"verdicts": [], "errors": ["the harness returned no result"], "run": {}}

@@ -27,6 +27,7 @@ import shutil
 import stat
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,9 @@ class SandboxResult:
     disk_exceeded: str | None = None  # the grader stopped the run: what it passed
     memory_exceeded: bool = False  # the kernel killed a process of the run at the cgroup limit
     refused: str | None = None
+    # Milliseconds of each step of the jail's set-up (the child's, then the parent's
+    # "cgroup_create"/"cgroup_remove"); the run folder's own are on the Sandbox.
+    setup_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def last_phase(self) -> str | None:
@@ -176,6 +180,13 @@ class Sandbox:
         self.uid: int | None = None
         self._pooled = False
         self.run_dir: RunDir | None = None
+        # Milliseconds of the parent's own steps: run folder made, submission copied, removed.
+        self.timings: dict[str, float] = {}
+
+    def _lap(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[step] = round((now - since) * 1000, 3)
+        return now
 
     # ---- the parent's view of the run's folders -------------------------------------
     @property
@@ -206,11 +217,14 @@ class Sandbox:
         if as_root:
             self._pooled = self.drop_privileges
             self.uid = _uids.acquire() if self._pooled else NOBODY
+        started = time.perf_counter()
         self.run_dir = RunDir(SandboxLimits.disk_mb, self.uid, tmpfs=as_root)
+        started = self._lap("rundir_create", started)
         try:
             copy_submission(self.source, self.work)
             if self.uid is not None:
                 self.run_dir.hand_over(self.uid)
+            self._lap("copy", started)
         except OSError as exc:
             self.__exit__()
             if exc.errno == errno.ENOSPC:
@@ -221,7 +235,9 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         if self.run_dir is not None:
+            started = time.perf_counter()
             self.run_dir.remove()
+            self._lap("rundir_remove", started)
             self.run_dir = None
         if self.uid is not None and self._pooled:
             _uids.release(self.uid)
@@ -237,7 +253,9 @@ class Sandbox:
             raise SandboxError(f"the submission is larger than the disk budget ({limits.disk_mb} MiB).")
         nonce = secrets.token_hex(16)
         budget = limits.disk_mb * 1024 * 1024
+        started = time.perf_counter()
         group = self._cgroup(limits, run_dir)
+        cgroup_ms = round((time.perf_counter() - started) * 1000, 3)
         names = sorted(pass_fds or {})
         job = {
             "nonce": nonce,
@@ -268,10 +286,13 @@ class Sandbox:
             res = supervise(self.mode, job, [(pass_fds or {})[n] for n in names], limits.timeout, watch)
         finally:
             if group is not None:
+                started = time.perf_counter()
                 memory_exceeded = group.memory_exceeded()
                 group.remove()
+                removed_ms = round((time.perf_counter() - started) * 1000, 3)
         if group is not None:
             res.memory_exceeded = memory_exceeded
+            res.setup_ms.update(cgroup_create=cgroup_ms, cgroup_remove=removed_ms)
         if res.refused:
             raise IsolationUnavailable(res.refused)
         if watch is not None and res.protections:

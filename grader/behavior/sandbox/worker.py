@@ -25,16 +25,31 @@ import resource
 import signal
 import struct
 import sys
+import time
 import traceback
 from typing import Any
 
 from grader.behavior.sandbox import limits
 from grader.behavior.sandbox.channel import write_message
+from grader.behavior.sandbox.child import run_student
 from grader.behavior.sandbox.jail import cgroups, exposed, namespaces, newroot, proofs, syscalls
 
 HELPERS = 2  # the outer and init processes: not the student's, not counted against its limit
 HOSTNAME = "sandbox"
 _STATUS = struct.Struct("i")
+
+
+class Clock:
+    """Milliseconds each setup step took (``SandboxResult.setup_ms``; bench/jail_cost.py)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.steps[step] = round((now - self._last) * 1000, 3)
+        self._last = now
 
 
 def prepare(job: dict[str, Any]) -> None:
@@ -76,13 +91,16 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         _keep_only(fds)
         held: list[str] = []
         missing: dict[str, str] = {}
+        clock = Clock()
         group = job.get("cgroup")
         if group:
             held += cgroups.join(group["procs"], group["held"])
+            clock.lap("cgroup_join")
         host = namespaces.ids()
         top = os.stat("/")
         as_root = os.geteuid() == 0
         reason = namespaces.enter(as_root) if sys.platform.startswith("linux") else "namespaces need Linux"
+        clock.lap("unshare")
         if reason is not None:
             missing["namespaces"] = reason
             if not as_root and not job.get("allow_unisolated"):
@@ -94,7 +112,7 @@ def run_job(job: dict[str, Any], fds: dict[str, int]) -> None:
         pid = os.fork()
         if pid == 0:
             os.close(status_r)
-            _init(job, fds, status_w, outer, reason is None, host, (top.st_dev, top.st_ino), held, missing)
+            _init(job, fds, status_w, outer, reason is None, host, (top.st_dev, top.st_ino), held, missing, clock)
         os.close(status_w)
         for name, fd in fds.items():
             if name not in ("stdout", "stderr"):
@@ -134,27 +152,29 @@ def _plan(job: dict[str, Any]) -> newroot.Plan:
 
 
 def _init(job: dict[str, Any], fds: dict[str, int], status_w: int, outer: int, isolated: bool,
-          host: dict[str, int], host_root: tuple[int, int], held: list[str], missing: dict[str, str]) -> None:
+          host: dict[str, int], host_root: tuple[int, int], held: list[str], missing: dict[str, str],
+          clock: Clock) -> None:
     """The jail's init: build the root, check it, run the student's process, reap, report."""
     code = 70
     try:
+        clock.lap("fork_init")
         limits.die_with_parent()
         if os.getppid() not in (outer, 0):  # 0: the outer process is outside our PID namespace
             os._exit(code)  # it died before we could follow it
         jail = job.get("jail") or {}
         workdir, tmpdir, plan = job["workdir"], jail.get("writable", {}).get("/tmp", "/tmp"), None
         if isolated and jail:
-            plan, workdir, tmpdir = _enter_new_root(job, workdir, tmpdir, host_root, held, missing)
+            plan, workdir, tmpdir = _enter_new_root(job, workdir, tmpdir, host_root, held, missing, clock)
             try:
                 syscalls.sethostname(HOSTNAME)
             except OSError:
                 pass
             held += proofs.namespaces(host, expect_user=os.geteuid() != 0)
+            clock.lap("check_namespaces")
         pid = os.fork()
         if pid == 0:
-            from grader.behavior.sandbox.child import run_student
-
-            run_student(job, fds, workdir, tmpdir, plan, held, missing)
+            clock.lap("fork_student")
+            run_student(job, fds, workdir, tmpdir, plan, held, missing, clock)
         for name, fd in fds.items():
             if name not in ("stdout", "stderr"):
                 os.close(fd)
@@ -168,7 +188,7 @@ def _init(job: dict[str, Any], fds: dict[str, int], status_w: int, outer: int, i
 
 
 def _enter_new_root(job: dict[str, Any], workdir: str, tmpdir: str, host_root: tuple[int, int],
-                    held: list[str], missing: dict[str, str]) -> tuple[newroot.Plan | None, str, str]:
+                    held: list[str], missing: dict[str, str], clock: Clock) -> tuple[newroot.Plan | None, str, str]:
     """Build and check the new root; the plan and the child's work and temp folders
     (the host's when the root could not be entered)."""
     jail = job["jail"]
@@ -177,6 +197,7 @@ def _enter_new_root(job: dict[str, Any], workdir: str, tmpdir: str, host_root: t
     revealed = exposed.reveals(plan.exposure, hidden)
     try:
         outcome = newroot.build(plan)
+        clock.lap("new_root")
     except OSError as exc:
         missing["private-root"] = str(exc)
         return None, workdir, tmpdir
@@ -194,6 +215,7 @@ def _enter_new_root(job: dict[str, Any], workdir: str, tmpdir: str, host_root: t
     budget = jail.get("disk_bytes")
     if budget and proofs.disk_budget(identities, int(budget)):
         held.append(f"disk-budget-{int(budget) // (1024 * 1024)}MiB")
+    clock.lap("check_root")
     return plan, job["workdir_private"], "/tmp"
 
 

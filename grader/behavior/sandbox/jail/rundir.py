@@ -1,16 +1,17 @@
 """The run's folder on the grader's side: everything the child may write lives here.
 
-Layout (``<run>`` is a fresh ``grader-run-*`` folder in the temp dir)::
+Layout (``<run>`` is a fresh ``grader-run-*`` folder in the temp dir; as root, a tmpfs of
+the run's disk budget is mounted on it)::
 
-    <run>/owner            the grader's pid, start time and boot id (``cleanup.sweep_stale_runs``)
+    <run>/owner            the grader's pid, start time and boot id (``cleanup.sweep_stale_runs``),
+                           written on the disk and again in the tmpfs
     <run>/root/            empty: the child mounts its new root here, in its own namespace
-    <run>/fs/              as root: a tmpfs of the run's disk budget; otherwise a folder
-    <run>/fs/tmp/          the child's /tmp
-    <run>/fs/tmp/sandbox/       the child's /tmp/sandbox (``../x`` escapes land here)
-    <run>/fs/tmp/sandbox/work/  the copy of the submission, the app's working directory
-    <run>/fs/var-tmp/      the child's /var/tmp
-    <run>/fs/shm/          the child's /dev/shm
-    <run>/fs/run-lock/     the child's /run/lock
+    <run>/tmp/             the child's /tmp
+    <run>/tmp/sandbox/        the child's /tmp/sandbox (``../x`` escapes land here)
+    <run>/tmp/sandbox/work/   the copy of the submission, the app's working directory
+    <run>/var-tmp/         the child's /var/tmp
+    <run>/shm/             the child's /dev/shm
+    <run>/run-lock/        the child's /run/lock
 
 The child sees these folders through bind mounts of the same inodes, so the grader reads
 them, and inotify watches it holds on them see every write, for as long as the folder
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from grader.behavior.sandbox.jail import cleanup, mountinfo, syscalls
 
-# child path -> folder under <run>/fs
+# child path -> folder under <run>
 CHILD_FOLDERS = {"/tmp": "tmp", "/var/tmp": "var-tmp", "/dev/shm": "shm", "/run/lock": "run-lock"}
 TMPFS_INODES = 65_536
 
@@ -41,21 +42,22 @@ class RunDir:
         self.tmpfs = False
         try:
             cleanup.write_owner(str(self.path))
-            self.staging = self.path / "root"
-            self.fs = self.path / "fs"
-            self.staging.mkdir()
-            self.fs.mkdir()
+            # A tmpfs on the whole folder: a run's few folders then cost no disk operation
+            # (an rmdir on the disk of the benchmark VM takes ~4 ms).
             if tmpfs and sys.platform.startswith("linux"):
                 self.tmpfs = self._mount_tmpfs(disk_mb)
-            self.writable = {child: self.fs / name for child, name in CHILD_FOLDERS.items()}
+                if self.tmpfs:
+                    cleanup.write_owner(str(self.path))
+            self.staging = self.path / "root"
+            self.staging.mkdir()
+            self.writable = {child: self.path / name for child, name in CHILD_FOLDERS.items()}
             for folder in self.writable.values():
                 folder.mkdir(mode=0o700)
             self.sandbox = self.writable["/tmp"] / "sandbox"
             self.sandbox.mkdir(mode=0o700)
-            # A dedicated uid must traverse <run> and <run>/fs when no mount namespace binds
-            # its folders for it (x only: the names stay unlisted).
+            # A dedicated uid must traverse <run> when no mount namespace binds its folders
+            # for it (x only: the names stay unlisted).
             os.chmod(self.path, 0o711)
-            os.chmod(self.fs, 0o711)
             self.owner_uid = owner_uid
         except BaseException:
             self.remove()
@@ -63,17 +65,17 @@ class RunDir:
 
     def _mount_tmpfs(self, disk_mb: int) -> bool:
         try:
-            syscalls.mount("tmpfs", str(self.fs), "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV,
+            syscalls.mount("tmpfs", str(self.path), "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV,
                            f"size={disk_mb}m,nr_inodes={TMPFS_INODES},mode=0711")
         except OSError:
             return False
         return self._tmpfs_size() == disk_mb * 1024 * 1024
 
     def _tmpfs_size(self) -> int:
-        top = mountinfo.top_at(mountinfo.read(), str(self.fs.resolve()))
+        top = mountinfo.top_at(mountinfo.read(), str(self.path.resolve()))
         if top is None or top.fstype != "tmpfs":
             return -1
-        stats = os.statvfs(self.fs)
+        stats = os.statvfs(self.path)
         return stats.f_blocks * stats.f_frsize
 
     def resize(self, disk_mb: int) -> bool:
@@ -82,7 +84,7 @@ class RunDir:
         if not self.tmpfs or disk_mb == self.disk_mb:
             return True
         try:
-            syscalls.mount(None, str(self.fs), None, syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_NODEV,
+            syscalls.mount(None, str(self.path), None, syscalls.MS_REMOUNT | syscalls.MS_NOSUID | syscalls.MS_NODEV,
                            f"size={disk_mb}m")
         except OSError:
             return False
