@@ -1,11 +1,14 @@
-"""Run a Python script as a grader that is not root (for the tests of that path, which
-must themselves start as root).
+"""Run a Python script as a grader with fewer rights than root (for the tests of those
+paths, which must themselves start as root).
 
 ``python jail_unprivileged.py CONFIG_JSON``: in a new mount namespace, the Python
-installation is made reachable for an unprivileged uid (a tmpfs over a 0700 home, the
-installation bound back), then the script runs as ``uid`` with ``env``. With
-``"userns": false`` it runs inside a user namespace that may not create others, as on a
-machine where unprivileged user namespaces are disabled.
+installation is made reachable for any uid (a tmpfs over a 0700 home, the installation
+bound back; ``"expose": false`` skips it), then the script runs with ``env``:
+
+- as ``uid``: a user's grader. With ``"userns": false`` inside a user namespace that may
+  not create others, as on a machine where unprivileged user namespaces are disabled;
+- with ``"uid": null, "drop_sys_admin": true``: root without CAP_SYS_ADMIN, as in a
+  container started without it (no namespaces, no mounts).
 """
 
 from __future__ import annotations
@@ -52,6 +55,18 @@ def _no_more_user_namespaces() -> None:
         handle.write("0")
 
 
+CAP_SYS_ADMIN = 21
+
+
+def _drop_sys_admin() -> None:
+    """Out of the bounding set: the script (started by execve as root) never gets it."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(syscalls.PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     if config.get("userns", True):
@@ -59,11 +74,15 @@ def main() -> None:
     else:
         _no_more_user_namespaces()
     syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
-    _expose_python()
-    uid = int(config["uid"])
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
+    if config.get("expose", True):
+        _expose_python()
+    if config.get("drop_sys_admin"):
+        _drop_sys_admin()
+    if config.get("uid") is not None:
+        uid = int(config["uid"])
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
     os.chdir(config["cwd"])
     os.execve(sys.executable, [sys.executable, "-c", config["script"]], config["env"])
 

@@ -33,6 +33,8 @@ GRADER = textwrap.dedent("""
     from grader.behavior.sandbox.supervisor import IsolationUnavailable, Sandbox, SandboxLimits
     config = json.loads(os.environ["JAIL_TEST"])
     report = {"uid": os.geteuid(), "results": {}}
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines())
+    report["cap_sys_admin"] = bool(int(status["CapEff"], 16) & (1 << 21))
     sleeper = os.fork()  # another process of the grader's user: kill(-1) must not reach it
     if sleeper == 0:
         time.sleep(120)
@@ -68,10 +70,10 @@ def shared_folder():
 
 
 def grade_as_user(folder: Path, runs: list[tuple[str, str, int]], userns: bool = True,
-                  extra_env: dict[str, str] | None = None) -> dict:
+                  extra_env: dict[str, str] | None = None, **config_extra: object) -> dict:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "TMPDIR": str(folder / "temp"),
            "JAIL_TEST": json.dumps({"runs": runs, "harness": HARNESS}), **(extra_env or {})}
-    config = {"uid": UID, "userns": userns, "cwd": str(folder), "script": GRADER, "env": env}
+    config = {"uid": UID, "userns": userns, "cwd": str(folder), "script": GRADER, "env": env, **config_extra}
     done = subprocess.run([sys.executable, str(HERE / "jail_unprivileged.py"), json.dumps(config)],
                           capture_output=True, text=True, timeout=180, cwd=REPO,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -135,4 +137,31 @@ def test_opting_out_runs_without_isolation_and_warns_once_naming_what_is_missing
     assert "namespaces" in report["results"]["run0"]["missing"]
     warnings = [line for line in report["stderr"].splitlines() if "warning" in line]
     assert len(warnings) == 1 and "namespaces" in warnings[0], report["stderr"]
+    assert report["left"] == []
+
+
+def test_root_without_the_right_to_make_namespaces_still_keeps_kill_away_from_the_grader(shared_folder):
+    """A container started without CAP_SYS_ADMIN: no namespace, no tmpfs, but the child runs
+    as the run's own uid, which may signal nothing of the grader's."""
+    runs = [("killer", copy_attack(shared_folder, "kill_all"), 64),
+            ("processes", copy_attack(shared_folder, "processes"), 64)]
+    report = grade_as_user(shared_folder, runs, uid=None, drop_sys_admin=True)
+    assert report["uid"] == 0 and not report["cap_sys_admin"] and "refused" not in report, report
+    assert report["sleeper_alive"] and report["server_alive"]
+    protections = report["results"]["killer"]["protections"]
+    assert "unprivileged-user" in protections and "disk-watch-64MiB" in protections
+    assert "pid-namespace" not in protections and "private-root" not in protections
+    assert "SYS_ADMIN" in report["results"]["killer"]["missing"]["namespaces"]
+    warnings = [line for line in report["stderr"].splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "namespaces" in warnings[0]
+    assert report["left"] == []
+
+
+def test_root_that_could_only_run_the_code_as_root_refuses(shared_folder):
+    """Same container, and the Python installation unreadable by other users: the child
+    could only stay root (able to signal the grader), so the run is refused."""
+    runs = [("killer", copy_attack(shared_folder, "kill_all"), 64)]
+    report = grade_as_user(shared_folder, runs, uid=None, drop_sys_admin=True, expose=False)
+    assert report["results"] == {} and report["sleeper_alive"]
+    assert "readable by all users" in report["refused"] and "\n" not in report["refused"]
     assert report["left"] == []

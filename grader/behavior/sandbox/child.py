@@ -31,6 +31,12 @@ SAFE_ENV = {
     "PYTHONIOENCODING": "utf-8",
 }
 _EMERGENCY_RESERVE_BYTES = 2 * 1024 * 1024
+ROOT_WITHOUT_JAIL = (
+    "Behavior checks run student code, and this machine cannot isolate it: the grader runs as root "
+    "without the right to create namespaces, and the Python installation is not readable by other "
+    "users, so the code would run as root. Make the Python installation readable by all users "
+    "(chmod o+rx on it and the folders above it), or give the grader the right to create namespaces "
+    "(in a container: --cap-add SYS_ADMIN).")
 FIRST_PASSED_FD = 3
 
 
@@ -212,6 +218,10 @@ def run_student(job: dict[str, Any], fds: dict[str, int], workdir: str, tmpdir: 
         dropped, not_dropped = drop_privileges(job, plan)
         protections += dropped
         missing.update(not_dropped)
+        if os.geteuid() == 0 and "pid-namespace" not in protections and not job.get("allow_unisolated"):
+            # Root without capabilities may still signal every root process: the grader.
+            send("refused", reason=ROOT_WITHOUT_JAIL)
+            os._exit(75)
         _check_views(protections, missing, plan)
         _sanitize_process(workdir, tmpdir)
         progress.install_sink(lambda phase: send("phase", phase=phase))
