@@ -128,6 +128,21 @@ def test_shared_memory_is_bounded_and_dies_with_the_run(grader_temp, tmp_path):
     assert_nothing_left(grader_temp)
 
 
+@pytest.mark.skipif(not ROOT, reason="cgroups need root")
+def test_memory_split_over_processes_is_limited_by_the_runs_cgroup(grader_temp, tmp_path):
+    from grader.behavior.sandbox.jail import cgroups
+
+    if cgroups.hierarchy() is None:
+        pytest.skip("no writable cgroup tree")
+    limits = SandboxLimits(timeout=30, memory_mb=384, max_processes=32, disk_mb=16)
+    res = run_attack(attack("memory_split", tmp_path, {"each_mib.txt": "250"}), limits)
+    seen = findings(res)
+    assert "cgroup-memory" in res.protections
+    assert 9 in seen["statuses"], seen  # 3 x 250 MiB > 400 MiB: the kernel killed one
+    assert res.memory_exceeded
+    assert_nothing_left(grader_temp)
+
+
 def test_other_students_code_and_the_graders_outputs_are_not_visible(grader_temp, tmp_path):
     course = tmp_path / "course"
     submissions = course / "class"
