@@ -16,12 +16,15 @@ import random
 import resource
 import sys
 import traceback
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from grader.behavior.sandbox import limits, progress
 from grader.behavior.sandbox.channel import write_message
 from grader.behavior.sandbox.jail import proofs, syscalls
 from grader.behavior.sandbox.jail.newroot import Plan
+
+if TYPE_CHECKING:
+    from grader.behavior.sandbox.worker import Clock
 
 SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -120,11 +123,11 @@ def _sanitize_process(workdir: str, tmpdir: str) -> None:
     importlib.invalidate_caches()
 
 
-def _can_read(plan: Plan | None, fallback_roots: list[str]) -> bool:
+def _can_read(plan: Plan | None) -> bool:
     """Could a uid that owns nothing read the Python installation? In the jail, every
     folder above a bound one is the jail's own 0755 folder; without it, the host's path."""
     if plan is None:
-        return all(limits.readable_by_others(r) for r in fallback_roots)
+        return all(limits.readable_by_others(r) for r in limits.python_roots())
     for path in plan.exposure.binds:
         try:
             mode = os.stat(path).st_mode
@@ -144,13 +147,13 @@ def drop_privileges(job: dict[str, Any], plan: Plan | None) -> tuple[list[str], 
     _quietly(syscalls.drop_bounding_set)  # while the capability to do it is still ours
     if os.geteuid() == 0:
         uid = job.get("uid")
-        if uid is not None and _can_read(plan, limits.python_roots()):
+        if uid is not None and _can_read(plan):
             held += limits.drop_privileges(uid, job.get("gid", uid))
         else:
             missing["unprivileged-user"] = ("the Python installation is not readable by other users"
                                             if uid is not None else "no uid to run as")
             # Root without capabilities reads only what root owns: take the run's folders back.
-            _chown_tree(workdir_roots(job, plan), 0)
+            _chown_tree(_run_folders(job, plan), 0)
     _quietly(syscalls.set_no_new_privs)
     _quietly(syscalls.clear_capabilities)
     if proofs.no_capabilities():
@@ -158,7 +161,7 @@ def drop_privileges(job: dict[str, Any], plan: Plan | None) -> tuple[list[str], 
     return held, missing
 
 
-def workdir_roots(job: dict[str, Any], plan: Plan | None) -> list[str]:
+def _run_folders(job: dict[str, Any], plan: Plan | None) -> list[str]:
     """The run's writable folders as this process sees them."""
     if plan is not None:
         return list(plan.writable)
@@ -192,7 +195,7 @@ def _quietly(call: Callable[[], None]) -> None:
 
 
 def run_student(job: dict[str, Any], fds: dict[str, int], workdir: str, tmpdir: str, plan: Plan | None,
-                held: list[str], missing: dict[str, str], clock: Any = None) -> None:
+                held: list[str], missing: dict[str, str], clock: Clock | None = None) -> None:
     """Body of the student's process; never returns (ends with ``os._exit``)."""
     code = 70
     try:

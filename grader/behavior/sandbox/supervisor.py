@@ -218,7 +218,11 @@ class Sandbox:
             self._pooled = self.drop_privileges
             self.uid = _uids.acquire() if self._pooled else NOBODY
         started = time.perf_counter()
-        self.run_dir = RunDir(SandboxLimits.disk_mb, self.uid, tmpfs=as_root)
+        try:
+            self.run_dir = RunDir(SandboxLimits.disk_mb, self.uid, tmpfs=as_root)
+        except BaseException:
+            self.__exit__()
+            raise
         started = self._lap("rundir_create", started)
         try:
             copy_submission(self.source, self.work)

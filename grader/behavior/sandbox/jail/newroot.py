@@ -14,7 +14,7 @@ new mount namespace, before any student code. The order matters:
    a fresh instance of the run's PID namespace with its dangerous corners read-only;
 6. ``pivot_root`` onto the staging folder, the old root is detached, ``/`` made read-only.
 
-``verify`` then compares ``/proc/self/mountinfo`` with the plan: a mount that is not in
+``proofs.root`` then compares ``/proc/self/mountinfo`` with the plan: a mount that is not in
 the plan, or writable where the plan says read-only, means the root is not private.
 """
 
@@ -162,6 +162,9 @@ def build(plan: Plan) -> Outcome:
     syscalls.pivot_root(".", ".")
     syscalls.umount("/", syscalls.MNT_DETACH)  # the old root, stacked on top by pivot_root(".", ".")
     os.chdir("/")
-    syscalls.mount(None, "/", None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | _BASE)
     outcome.pivoted = True
+    try:
+        syscalls.mount(None, "/", None, syscalls.MS_REMOUNT | syscalls.MS_BIND | syscalls.MS_RDONLY | _BASE)
+    except OSError as exc:  # inside the new root now: the check then finds "/" writable
+        outcome.problems.append(f"/ stayed writable ({exc.strerror})")
     return outcome
