@@ -19,14 +19,13 @@ from grader.static.engine import lint_paths
 if TYPE_CHECKING:
     from grader.behavior.outcome import BehaviorOutcome
 
-# How the behavior checks reach the app: "inprocess" drives it as an ASGI callable in the
-# sandboxed child; "uvicorn" serves it for real and the parent sends HTTP (server_runner).
-# GRADER_SERVER carries the choice into batch worker processes.
-SERVERS = ("inprocess", "uvicorn")
+# How the behavior checks reach the app: uvicorn serves it in the jail and the trusted
+# parent is the HTTP client. "inprocess" is an old name kept so existing commands work.
+SERVERS = ("uvicorn", "inprocess")
 
 
 def behavior_server(server: str | None = None) -> str:
-    chosen = server or os.environ.get("GRADER_SERVER") or "inprocess"
+    chosen = server or os.environ.get("GRADER_SERVER") or "uvicorn"
     if chosen not in SERVERS:
         raise SubmissionError(f"unknown --server {chosen!r} (choose from: {', '.join(SERVERS)}).")
     return chosen
@@ -43,10 +42,8 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
     if fatal:
         reason = "Behavior checks were not run: there is no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
-        if behavior_server(server) == "uvicorn":
-            from grader.behavior.server.runner import run_behavior_server as run
-        else:
-            from grader.behavior.runner import run_behavior as run
+        behavior_server(server)  # validates the (now single) choice
+        from grader.behavior.runner import run_behavior as run
     # The behavior run mostly waits on its sandboxed child: lint meanwhile. Leaving the
     # block waits for the run even when the lint raised: it must not go on using a
     # submission folder about to be removed.

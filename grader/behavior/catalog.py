@@ -22,9 +22,9 @@ _SPECS = [
     CheckSpec(
         "app-loads",
         "The FastAPI app is found and imports",
-        "The grader finds your FastAPI() instance (or the one named in the rubric) and "
-        "imports it within the time limit, with an upload route: a POST route with an "
-        "UploadFile parameter.",
+        "The grader finds your FastAPI() instance (or the one named in the rubric), imports it "
+        "within the time limit and serves it: the server answers, and it has an upload route "
+        "(a POST route with an UploadFile parameter).",
     ),
     CheckSpec(
         "upload-accepted",
@@ -34,46 +34,48 @@ _SPECS = [
     ),
     CheckSpec(
         "task-scheduled",
-        "A background task runs after the response",
-        "The upload schedules at least one BackgroundTasks task, and it runs after the "
-        "response was sent.",
+        "The processing runs after the response",
+        "After the response left the server, your app processed the upload: it read the saved "
+        "file back or wrote output derived from it (saving it is not processing it). The grader "
+        "sees this on the disk itself.",
         ("upload-accepted",),
     ),
     CheckSpec(
         "response-before-processing",
         "The response arrives before the processing finishes",
-        "The client gets its response before your processing ends: a task ran after the "
-        "response, no processed output existed yet when the response completed, and the "
-        "response was not held back by the task.",
-        ("task-scheduled",),
+        "The processing happens after the response: before the response left the server, "
+        "your app had not read the saved upload back nor written any output derived from it, "
+        "and it did so afterwards. Saving the upload before responding is expected.",
+        ("upload-accepted",),
     ),
     CheckSpec(
         "task-completes",
-        "Every background task finishes without raising",
-        "Each task the upload scheduled returns normally. An exception in a task happens "
-        "after the 200 was sent: the client never learns, and later tasks are skipped.",
+        "The background work finishes without an error",
+        "The work your app did after the response ended within the time limit, and no task "
+        "raised. An exception in a task happens after the client got its 2xx: nobody learns "
+        "about it, and the tasks scheduled after it never run.",
         ("task-scheduled",),
     ),
     CheckSpec(
         "saved-file-intact",
         "The uploaded file is saved byte for byte",
-        "After the tasks ran, a file under your app's folder holds exactly the uploaded "
-        "bytes (the test payload has NUL bytes, CRLF line ends and invalid UTF-8, so "
-        "text-mode writes or decoding corrupt it).",
+        "A file your app wrote holds exactly the uploaded bytes, when the response left or "
+        "after the tasks ran (the test file has NUL bytes, CRLF line ends and invalid UTF-8, "
+        "so a text-mode write or a decode corrupts it).",
         ("upload-accepted",),
     ),
     CheckSpec(
         "saved-before-response",
         "The upload is saved before the response (save first, then schedule)",
-        "The complete copy of the upload already existed when the response completed: save "
-        "the file in the endpoint, then schedule processing of the saved path (quiz "
-        "question 5).",
+        "The complete copy of the upload already existed when the response left the server: "
+        "save the file in the endpoint, then schedule the processing of the saved path.",
         ("saved-file-intact",),
     ),
     CheckSpec(
         "large-upload-intact",
-        "A 16 MiB upload is saved intact",
-        "A 16 MiB upload is accepted and saved byte for byte.",
+        "A large upload is saved intact",
+        "A large upload (4 MiB unless the rubric sets behavior.large_upload_mb) is accepted and "
+        "saved byte for byte.",
         ("saved-file-intact",),
     ),
     CheckSpec(
@@ -86,9 +88,9 @@ _SPECS = [
     CheckSpec(
         "loop-responsive",
         "The event loop never stalls",
-        "While an upload and its tasks run, the server's event loop never stalls for more "
-        "than 250 ms: blocking calls (time.sleep, sync I/O on big files) in async code "
-        "freeze every other request.",
+        "While an upload and its tasks run, the grader's small requests to your server are "
+        "answered within 250 ms (time spent waiting for a busy CPU is not counted): a "
+        "blocking call (time.sleep, blocking I/O) in async code freezes every other request.",
         ("upload-accepted",),
     ),
     CheckSpec(

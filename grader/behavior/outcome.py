@@ -11,7 +11,7 @@ class Verdict:
     """One behavior (or custom pytest) check's result."""
 
     id: str
-    status: str  # passed | failed | error | skipped
+    status: str  # passed | failed | error | skipped | timeout
     feedback: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     # custom pytest checks carry their own title and points
@@ -47,3 +47,6 @@ class BehaviorOutcome:
     errors: list[str] = field(default_factory=list)
     # Facts about the run: app, route, field, captured output, protections, timings.
     run: dict[str, Any] = field(default_factory=dict)
+    # The rubric's pytest outcomes as the child reported them, by "<check>::<test>" id:
+    # scoring keeps only the tests the parent found in the instructor's files.
+    pytest_reports: dict[str, Verdict] = field(default_factory=dict)

@@ -1,24 +1,23 @@
-"""Run the behavior checks of one submission in the sandbox and explain what happened.
+"""The pipeline's entry to the behavior stage, and the jail's facts in plain sentences.
 
-``run_behavior(submission, rubric)`` is the pipeline's entry: it copies the submission
-into a private sandbox, runs the harness in an isolated child, turns timeouts, exits,
-memory and process-limit hits and crashes into plain sentences and verdicts, and has
-the parent re-check the disk claims itself.
+``run_behavior(submission, rubric)`` serves the student's app in the jail and observes
+it from the parent (:mod:`grader.behavior.observed_run`). :func:`interpret` turns what
+the jail reports (a timeout, an exit, a memory or process limit, a crash) into sentences
+and into verdicts for what could not be measured.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import signal
 import sys
 from typing import Any
 
-from grader.behavior.sandbox import verify
 from grader.behavior.catalog import CHECKS
 from grader.behavior.custom.spec import pytest_files
 from grader.behavior.outcome import BehaviorOutcome, Verdict
-from grader.behavior.sandbox.supervisor import DEFAULT_HARNESS, Sandbox, SandboxLimits, SandboxResult
+from grader.behavior.sandbox.supervisor import SandboxLimits, SandboxResult
+from grader.behavior.untrusted import clean_data, clean_text
 from grader.discovery import Submission
 from grader.scoring.rubric import Rubric
 
@@ -38,17 +37,16 @@ def _phase_words(phase: str | None) -> str:
 
 
 def timeout_sentence(phase: str | None, seconds: float) -> str:
+    """What was still running when the wall-clock limit came: never a guess at why."""
     limit = f"{seconds:g} s"
     if phase in (None, "import"):
-        return f"Your app did not finish importing within {limit} (infinite loop at import?)."
+        return f"Your app was still being imported when the {limit} limit ran out."
     if phase == "startup":
-        return f"Your app's startup (lifespan) did not finish within {limit} (infinite loop in a startup hook?)."
+        return f"Your app's startup (lifespan) was still running when the {limit} limit ran out."
     if phase == "endpoint":
-        return (f"Your upload endpoint did not answer within the {limit} limit "
-                "(infinite loop or blocking call in the endpoint?).")
+        return f"A request was still inside your app when the {limit} limit ran out."
     if phase == "task":
-        return (f"Your background task was still running when the {limit} limit ran out "
-                "(infinite loop in the task?).")
+        return f"A background task was still running when the {limit} limit ran out."
     return f"The behavior run did not finish within {limit} (it was in {_phase_words(phase)})."
 
 
@@ -59,7 +57,7 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def settings_for(rubric: Rubric, nonce: str) -> dict[str, Any]:
+def settings_for(rubric: Rubric) -> dict[str, Any]:
     behavior = rubric.behavior
     return {
         "timeout": behavior.timeout,
@@ -67,76 +65,35 @@ def settings_for(rubric: Rubric, nonce: str) -> dict[str, Any]:
         "app": behavior.app,
         "path": behavior.path,
         "field": behavior.field,
-        "nonce": nonce,
-        "checks": [c.id for c in rubric.checks if c.id in CHECKS],
         "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom.spec)
-        # GRADER_OVERLAP=0: every check alone, one after the other (harness.run.OVERLAPPED);
-        # the same verdicts, slower: for comparing and for debugging an app.
-        "overlap": os.environ.get("GRADER_OVERLAP", "1") != "0",
     }
 
 
-def _harness_available(harness: str) -> bool:
-    target = harness.rpartition(":")[0]
-    if target.endswith(".py"):
-        return os.path.isfile(target)
+def _serve_available() -> bool:
     try:
-        return importlib.util.find_spec(target) is not None
+        return importlib.util.find_spec("uvicorn") is not None
     except (ImportError, ValueError):
         return False
 
 
-def _new_nonce() -> str:
-    try:
-        from grader.behavior.harness.payloads import new_nonce
-    except ImportError:
-        return os.urandom(6).hex()
-    return new_nonce()
+def run_behavior(submission: Submission, rubric: Rubric, *, mode: str | None = None) -> BehaviorOutcome:
+    if not sys.platform.startswith("linux"):
+        return BehaviorOutcome(errors=["Behavior checks need Linux (the grader watches the run through the "
+                                       "Linux kernel); only static checks ran."])
+    if not _serve_available():
+        return BehaviorOutcome(errors=["uvicorn is not installed; only static checks ran."])
+    from grader.behavior.observed_run import run_observed
+
+    behavior = rubric.behavior
+    limits = SandboxLimits(behavior.timeout, behavior.memory_mb, behavior.max_processes)
+    wanted = [c.id for c in rubric.checks if c.id in CHECKS]
+    large_mb = float(getattr(behavior, "large_upload_mb", 4.0))
+    return run_observed(submission.root, settings_for(rubric), limits, wanted, large_mb, mode=mode)
 
 
-def run_behavior(submission: Submission, rubric: Rubric, *, harness: str | None = None,
-                 mode: str | None = None) -> BehaviorOutcome:
-    harness = harness or DEFAULT_HARNESS
-    if not sys.platform.startswith(("linux", "darwin", "freebsd")):
-        return BehaviorOutcome(errors=["Behavior checks need Linux or macOS (a POSIX sandbox); only static checks ran."])
-    if not _harness_available(harness):
-        return BehaviorOutcome(errors=[f"The behavior harness ({harness}) is not installed; only static checks ran."])
-    nonce = _new_nonce()
-    limits = SandboxLimits(rubric.behavior.timeout, rubric.behavior.memory_mb, rubric.behavior.max_processes)
-    with Sandbox(submission.root, harness=harness, mode=mode) as box:
-        res = box.run(settings_for(rubric, nonce), limits)
-        outcome = interpret(res, limits)
-        if res.result is not None:
-            echoed = (res.result.get("run") or {}).get("nonce")
-            used = nonce if echoed == nonce else None
-            intact = outcome.verdicts.get("saved-file-intact")
-            if used is None and intact is not None and intact.status == "passed":
-                used = verify.claimed_nonce(intact, box.work)
-                if used is None:
-                    used = "unconfirmed"  # a passed claim the parent cannot tie to any payload
-            if used is not None:
-                notes = verify.recheck_disk(outcome.verdicts, box.work, used)
-                if notes:
-                    outcome.run.setdefault("notes", []).extend(notes)
-    return outcome
-
-
-def _verdicts_from(result: dict[str, Any]) -> dict[str, Verdict]:
-    verdicts: dict[str, Verdict] = {}
-    raw = result.get("verdicts")
-    for item in raw if isinstance(raw, list) else []:
-        try:
-            verdict = Verdict.from_dict(item)
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue
-        if verdict.status not in {"passed", "failed", "error", "skipped"}:
-            verdict.status = "error"
-        verdicts[verdict.id] = verdict
-    return verdicts
-
-
-def interpret(res: SandboxResult, limits: SandboxLimits) -> BehaviorOutcome:
-    """Turn what the sandbox observed into verdicts, plain-language errors and run facts."""
+def interpret(res: SandboxResult, limits: SandboxLimits, measured: bool = False) -> BehaviorOutcome:
+    """What the jail observed, in sentences. ``measured``: the parent ran the checks (its
+    verdicts stand; the child's end is only reported)."""
     outcome = BehaviorOutcome()
     exit_info = res.exit.get("exit") or {}
     outcome.run = {
@@ -144,31 +101,22 @@ def interpret(res: SandboxResult, limits: SandboxLimits) -> BehaviorOutcome:
         "output": {"stdout": res.stdout, "stderr": res.stderr},
         "timings": {"sandbox_s": res.elapsed_s, "sandbox_mode": res.mode},
     }
-    problem: str | None = None
     phase = _last_student_phase(res.phases)
+    result = res.result if isinstance(res.result, dict) else None
+    problem: str | None = None
     if res.channel_corrupt:
-        problem = "The grader's result channel received bytes that are not the grader's: results were discarded."
-    elif res.result is not None:
-        outcome.verdicts = _verdicts_from(res.result)
-        errors = res.result.get("errors")
-        if isinstance(errors, list):
-            outcome.errors.extend(str(e) for e in errors if isinstance(e, (str, int, float)))
-        run = res.result.get("run")
-        if isinstance(run, dict):
-            for key, value in run.items():
-                if key == "timings" and isinstance(value, dict):
-                    outcome.run["timings"].update(value)
-                elif key not in outcome.run:
-                    outcome.run[key] = value
+        problem = "The grader's result channel received bytes that are not the grader's: the child's report was dropped."
+    elif result is not None:
+        _take_child_result(outcome, result)
     elif res.timed_out:
         problem = timeout_sentence(phase, limits.timeout)
     elif res.event is not None and res.event.get("t") == "memory":
         problem = f"Your app used more than {limits.memory_mb} MiB of memory during {_phase_words(phase)} (the limit)."
     elif res.event is not None and res.event.get("t") == "exit":
-        problem = f"Your app exited with status {res.event.get('code')} during {_phase_words(phase)}."
+        problem = f"Your app exited with status {clean_text(res.event.get('code'), 200)} during {_phase_words(phase)}."
     elif res.event is not None and res.event.get("t") == "crash":
-        problem = (f"The behavior run stopped with {res.event.get('type')}: "
-                   f"{str(res.event.get('message'))[:300]} during {_phase_words(phase)}.")
+        problem = (f"The behavior run stopped with {clean_text(res.event.get('type'), 100)}: "
+                   f"{clean_text(res.event.get('message'), 300)} during {_phase_words(phase)}.")
     elif exit_info.get("signal"):
         problem = (f"Your app's process was killed by {_signal_name(int(exit_info['signal']))} "
                    f"during {_phase_words(phase)}.")
@@ -178,9 +126,31 @@ def interpret(res: SandboxResult, limits: SandboxLimits) -> BehaviorOutcome:
         problem = "The behavior run ended without a result."
     if problem is not None:
         outcome.errors.append(problem)
-        outcome.verdicts = _verdicts_after_failure(phase, problem)
+        if not measured:
+            outcome.verdicts = _verdicts_after_failure(phase, problem, res.timed_out)
     _note_limits(outcome, res, limits)
     return outcome
+
+
+def _take_child_result(outcome: BehaviorOutcome, result: dict[str, Any]) -> None:
+    """The child's advisory report: its run facts and the rubric's pytest outcomes."""
+    run = result.get("run")
+    if isinstance(run, dict):
+        clean = clean_data(run, 500)
+        outcome.run["child"] = {k: v for k, v in clean.items() if k in ("send_trap", "timings")}
+    custom = result.get("custom")
+    if isinstance(custom, dict):
+        for item in custom.get("verdicts") or []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                try:
+                    verdict = Verdict.from_dict(clean_data(item, 4000))
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if verdict.status not in {"passed", "failed", "error", "skipped"}:
+                    verdict.status = "error"
+                outcome.pytest_reports[verdict.id] = verdict
+        for error in custom.get("errors") or []:
+            outcome.errors.append(clean_text(error, 500))
 
 
 def _last_student_phase(phases: list[str]) -> str | None:
@@ -191,29 +161,28 @@ def _last_student_phase(phases: list[str]) -> str | None:
     return None
 
 
-def _verdicts_after_failure(phase: str | None, problem: str) -> dict[str, Verdict]:
-    """No result came back: app-loads fails if the import never finished; every other
-    check is an error that says why it was not measured (never a pass)."""
+def _verdicts_after_failure(phase: str | None, problem: str, timed_out: bool) -> dict[str, Verdict]:
+    """Nothing was measured: app-loads fails if the import never finished; every other
+    check says why it was not measured (never a pass)."""
     verdicts: dict[str, Verdict] = {}
     imported = phase not in (None, "import")
+    unmeasured = "timeout" if timed_out else "error"
     for check_id in CHECKS:
         if check_id == "app-loads":
             if imported:
-                verdicts[check_id] = Verdict(check_id, "passed", "Your app imported; the run stopped later: " + problem)
+                verdicts[check_id] = Verdict(check_id, "failed", "Your app imported, but its server never answered: " + problem)
             else:
                 verdicts[check_id] = Verdict(check_id, "failed", problem)
         else:
-            verdicts[check_id] = Verdict(check_id, "error", "Not measured: " + problem)
+            verdicts[check_id] = Verdict(check_id, unmeasured, "Not measured: " + problem)
     return verdicts
 
 
 def _note_limits(outcome: BehaviorOutcome, res: SandboxResult, limits: SandboxLimits) -> None:
-    """Limits hit along the way, even when the harness still returned a result."""
+    """Limits hit along the way, even when the parent measured."""
     texts = [res.stdout.get("text", ""), res.stderr.get("text", "")]
-    if res.result is not None:
-        texts.append(repr(res.result)[:200_000])
     memory_sentence = f"Your app used more than {limits.memory_mb} MiB of memory (the limit)"
-    if any("MemoryError" in t for t in texts) and not any(memory_sentence in e or "MiB of memory" in e for e in outcome.errors):
+    if any("MemoryError" in t for t in texts) and not any("MiB of memory" in e for e in outcome.errors):
         outcome.errors.append(memory_sentence + "; it got a MemoryError.")
     if res.exit.get("storm") or int(res.exit.get("processes_peak") or 0) >= limits.max_processes:
         outcome.errors.append(
@@ -229,3 +198,4 @@ def _note_limits(outcome: BehaviorOutcome, res: SandboxResult, limits: SandboxLi
         outcome.errors.append(f"{res.exit['leftover']} process(es) of your app could not be stopped.")
     if res.exit.get("server_lost"):
         outcome.errors.append("The grader's sandbox server stopped during the run; the run was not completed.")
+

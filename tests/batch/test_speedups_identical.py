@@ -31,30 +31,22 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
 NAMES = ("seed_q5", "seed_q4", "beh_task_raises", "beh_path_escape", "bg005_detached_tasks", "sec001_unsafe_filename",
          "beh_fixed_name")
 _DURATION = re.compile(r"\d+(?:\.\d+)?\s?ms\b")
-# Names a student's app draws at random (uuid4().hex) for the files it saves.
-_RANDOM_NAME = re.compile(r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-_VOLATILE_KEYS = {"timings", "content_hash", "timeline", "primary_timeline", "max_loop_gap_ms", "sandbox_mode",
-                  "overlap"}
-
-
-# The parent's re-check of a saved file that a later upload replaced (an app that saves
-# every upload under one name) says which upload came last on disk: an order, like a
-# timing. Both values accept the check; "failed" (refused) stays distinct.
-_ACCEPTED_RECHECK = {"confirmed", "overwritten by a later upload"}
+# Names a student's app draws at random (uuid4().hex) for the files it saves, and the
+# random tag in the name of every file the grader uploads (drawn at send time).
+_RANDOM_NAME = re.compile(r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+                          r"|(?<=-)[0-9a-f]{10}\b")
+# How many file events and probes there were, and the order of the app's file names in a
+# listing, depend on timing, not on the verdicts.
+_VOLATILE_KEYS = {"timings", "content_hash", "timeline", "primary_timeline", "sandbox_mode", "overlap",
+                  "observer", "measured", "new_files", "saved_files"}
 
 
 def comparable(text: str) -> Any:
-    """The report with its timings and the app's random file names masked, and its run
-    nonce replaced by a placeholder."""
+    """The report with its timings, counts and random file names masked."""
     data = json.loads(text)
-    nonce = (data.get("run") or {}).get("nonce")
-    if nonce:
-        data = json.loads(text.replace(nonce, "NONCE"))
 
     def clean(value: Any) -> Any:
         if isinstance(value, dict):
-            if value.get("parent_recheck") in _ACCEPTED_RECHECK:
-                value = {**value, "parent_recheck": "accepted"}
             return {k: clean(v) for k, v in value.items() if k not in _VOLATILE_KEYS}
         if isinstance(value, list):
             return [clean(v) for v in value]

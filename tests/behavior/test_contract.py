@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import inspect
 
-from grader.behavior.checks import core as checks  # noqa: F401  (registers every check)
 from grader.behavior.catalog import CHECKS
-from grader.behavior.harness.check_context import REGISTRY, REQUIRES
-from grader.behavior.harness.run import RUN_ORDER
+from grader.behavior.checks import core as checks  # noqa: F401  (registers every check)
+from grader.behavior.checks.context import REGISTRY, REQUIRES
+from grader.behavior.observed_run import RUN_ORDER
 
 
 def test_every_catalog_check_has_one_function() -> None:

@@ -1,13 +1,11 @@
 """Finding the app and its upload route without configuration, and the plain sentences
-when that fails (run through the harness in a subprocess: discovery imports student code)."""
+when that fails (run in the jail: discovery imports student code)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.behavior.harness_runner import run_on_files, statuses, verdict
-
-ONLY_LOADS = {"checks": ["app-loads"]}
+from tests.behavior.observed import observe_files, statuses, verdict
 
 UPLOAD_APP = """
 from fastapi import BackgroundTasks, FastAPI, UploadFile
@@ -20,7 +18,7 @@ async def upload(file: UploadFile, background_tasks: BackgroundTasks):
 
 
 def _loads(files: dict[str, str], **settings: Any) -> dict[str, Any]:
-    return run_on_files(files, {**ONLY_LOADS, **settings})
+    return observe_files(files, checks=["app-loads"], settings=settings)
 
 
 def _failure(result: dict[str, Any]) -> str:

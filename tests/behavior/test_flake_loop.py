@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.behavior.harness_runner import REPO
+from tests.behavior.observed import REPO
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def main(app_dir: str, test_file: str, points: str) -> None:
-    from grader.behavior.harness.app_discovery import discover_app
+    from grader.behavior.student.app_discovery import discover_app
     from grader.behavior.custom.runner import run_custom_checks
 
     work = Path(tempfile.mkdtemp(prefix="custom-child-")) / "app"

@@ -26,8 +26,8 @@ def grade(name, grader_temp):
 @pytest.mark.parametrize(
     ("name", "sentence"),
     [
-        ("loop_at_import", f"did not finish importing within {TIMEOUT:g} s (infinite loop at import?)"),
-        ("loop_in_endpoint", f"upload endpoint did not answer within the {TIMEOUT:g} s limit"),
+        ("loop_at_import", f"still being imported when the {TIMEOUT:g} s limit ran out"),
+        ("loop_in_endpoint", f"request was still inside your app when the {TIMEOUT:g} s limit ran out"),
         ("loop_in_task", f"background task was still running when the {TIMEOUT:g} s limit ran out"),
     ],
 )
@@ -59,19 +59,23 @@ def test_os_exit_at_import_reports_status(grader_temp):
 
 
 def test_os_exit_in_task_reports_the_task(grader_temp):
+    """The server dies in the task, after the response: what the parent measured stands."""
     graded = grade("os_exit_in_task", grader_temp)
     assert "Your app exited with status 0 during the upload task." in graded.report["errors"]
     statuses = {c["id"]: c["status"] for c in graded.report["checks"]}
     assert statuses["app-loads"] == "passed"
-    assert all(s != "passed" for cid, s in statuses.items() if cid != "app-loads")
+    assert statuses["upload-accepted"] == "passed"  # the response did arrive
+    assert statuses["saved-file-intact"] == "passed"
+    assert statuses["task-scheduled"] == "failed"  # nothing processed: the task killed the server
+    assert statuses["task-completes"] != "passed"
 
 
 @pytest.mark.parametrize("name", ["sys_exit_in_task", "raise_systemexit_in_task"])
 def test_systemexit_in_task_fails_task_completes(name, grader_temp):
     graded = grade(name, grader_temp)
-    check = graded.check("task-completes")
+    check = graded.check("task-scheduled")  # the task exits before it processes anything
     assert check["status"] == "failed"
-    assert "SystemExit" in check["feedback"] or "exit" in check["feedback"].lower()
+    assert "sys.exit" in check["feedback"]
     assert graded.report["score"] < graded.report["max_score"]
 
 

@@ -171,7 +171,7 @@ def test_env_choice_of_mode(monkeypatch):
 
 @pytest.mark.parametrize(
     ("phase", "words"),
-    [("import", "importing"), ("startup", "startup"), ("endpoint", "upload endpoint"),
+    [("import", "being imported"), ("startup", "startup"), ("endpoint", "request was still inside your app"),
      ("task", "background task"), ("check:loop-responsive", "loop-responsive")],
 )
 def test_timeout_sentences_name_the_phase(phase, words):

@@ -1,247 +1,361 @@
-"""The behavior checks, check50 style: one small named function per catalog id.
+"""The mission's core checks, check50 style, decided from what the parent observed.
 
-Each function's docstring is the description the student reads (it matches
-``catalog.py``), ``requires`` names its prerequisites (a check whose prerequisite did
-not pass is skipped by the harness, never failed), and it returns a :class:`Verdict`
-whose details say what was sent, what came back, what was measured and what to change.
-This module holds the mission's core checks, measured on one binary upload; the
-robustness checks live in ``robustness.py``.
+Each function's docstring is what the student reads (it matches ``catalog.py``);
+``requires`` names its prerequisites (a check whose prerequisite did not pass is
+skipped, never failed). Every pass rests on the parent's own observations: its HTTP
+exchange, its disk watch, the held sends. The app's own account of its tasks
+(``advisory``) only adds detail, or takes a pass away.
 """
 
 from __future__ import annotations
 
-from grader.behavior.harness.asgi_driver import Exchange
-from grader.behavior.harness.check_context import CheckContext, UploadRun, check, is_2xx, verdict
-from grader.behavior.harness.diagnosis import explain_mismatch
+import asyncio
+import time
+
+from grader.behavior.checks import diagnosis
+from grader.behavior.checks.context import CheckContext, UploadObservation, check, is_2xx, verdict
+from grader.behavior.checks.evidence import shown
+from grader.behavior.observer.disk_watch import FileEvent
+from grader.behavior.observer.loop_probe import STALL_LIMIT_S, LoopProbes
+from grader.behavior.observer.payloads import binary_payload
 from grader.behavior.outcome import Verdict
-from grader.behavior.harness.payloads import binary_payload
-from grader.behavior.harness.workarea import FileState, copies_of, new_files
 
-LOOP_STALL_LIMIT_S = 0.25
+SAVE_FIX = ("Save the upload in the endpoint, in binary mode and in chunks: in a plain `def` endpoint, "
+            "`with open(path, \"wb\") as out: shutil.copyfileobj(file.file, out)`; then schedule "
+            "`background_tasks.add_task(process_file, path)` with the saved path.")
 
 
-def _primary(ctx: CheckContext) -> UploadRun:
+def _primary(ctx: CheckContext) -> UploadObservation:
     assert ctx.primary is not None, "upload-accepted runs first"
     return ctx.primary
 
 
 @check("app-loads")
 async def app_loads(ctx: CheckContext) -> Verdict:
-    """The grader finds your FastAPI() instance (or the one named in the rubric) and imports it within the time limit, with an upload route: a POST route with an UploadFile parameter."""
-    found = ctx.found
-    notes = " ".join(found.notes)
-    return verdict(
-        "app-loads", True,
-        f"Found `{found.name}` with upload route {found.route.describe()} (form field `{found.route.field}`).",
-        measured=notes,
-    )
+    """The grader finds your FastAPI() instance (or the one named in the rubric), imports it within the time limit and serves it: the server answers, and it has an upload route (a POST route with an UploadFile parameter)."""
+    app = ctx.app
+    return verdict("app-loads", True,
+                   f"Found `{app.name}` with upload route {app.describe()} (form field `{app.field}`); "
+                   "the server answered.", measured=" ".join(app.notes))
 
 
 @check("upload-accepted", requires=("app-loads",))
 async def upload_accepted(ctx: CheckContext) -> Verdict:
     """A normal multipart/form-data upload to your upload route gets a 2xx response."""
-    payload = binary_payload(ctx.nonce)
-    run = await ctx.upload("primary", payload, probe=True)
+    probes = LoopProbes(ctx.witness)
+    await probes.one(time.monotonic(), min(2.0, ctx.budget()))  # learn the event loop's thread
+    probes.probes.clear()
+    payload = binary_payload()
+    stop = asyncio.Event()
+    origin = time.monotonic()
+    timing = asyncio.ensure_future(probes.during(origin, stop, ctx.budget()))
+    try:
+        run = await ctx.upload("primary", payload, hold=True)
+    finally:
+        stop.set()
+        await timing
     ctx.primary = run
+    ctx.loop_probes = probes
     exchange = run.exchange
     ok = is_2xx(exchange)
-    feedback = "The upload got a 2xx response." if ok else "The upload did not get a 2xx response."
     return verdict(
-        "upload-accepted", ok, feedback,
-        sent=ctx.sent(payload),
-        received=exchange.received(),
-        measured=f"response complete after {exchange.ms(exchange.response_done)} ms",
-        fix="" if ok else (
-            "Accept `file: UploadFile` and `background_tasks: BackgroundTasks` parameters and return "
-            "a small JSON body; check the error above."
-        ),
-        error=exchange.app_error,
+        "upload-accepted", ok,
+        "The upload got a 2xx response." if ok else "The upload did not get a 2xx response.",
+        sent=ctx.sent(payload), received=exchange.received(),
+        measured=f"response complete after {exchange.ms(exchange.done)} ms" if exchange.done else "",
+        fix="" if ok else ("Accept `file: UploadFile` and `background_tasks: BackgroundTasks` parameters and "
+                           "return a small JSON body; check the error above."),
+        error=_app_error(run),
     )
 
 
 @check("task-scheduled", requires=("upload-accepted",))
 async def task_scheduled(ctx: CheckContext) -> Verdict:
-    """The upload schedules at least one BackgroundTasks task, and it runs after the response was sent."""
-    exchange = _primary(ctx).exchange
-    events = exchange.tasks.events
-    after = [e for e in events if exchange.response_done is not None and e.started >= exchange.response_done]
-    ok = bool(events) and len(after) == len(events)
-    if not events:
-        feedback = "No BackgroundTasks task ran for the upload."
-        fix = ("Add a `background_tasks: BackgroundTasks` parameter and call "
-               "`background_tasks.add_task(process_file, path)` before returning.")
-    elif not ok:
-        feedback = "A task started before the response was complete."
-        fix = "Schedule the processing with background_tasks.add_task; do not call it yourself."
-    else:
-        feedback = f"{len(events)} task(s) ran after the response: " + ", ".join(e.name for e in events) + "."
-        fix = ""
-    return verdict(
-        "task-scheduled", ok, feedback,
-        sent=ctx.sent(_primary(ctx).payload), received=exchange.received(),
-        measured=_timeline_text(exchange), fix=fix, timeline=exchange.timeline(),
-    )
-
-
-@check("response-before-processing", requires=("task-scheduled",))
-async def response_before_processing(ctx: CheckContext) -> Verdict:
-    """The client gets its response before your processing ends: a task ran after the response, no processed output existed yet when the response completed, and the response was not held back by the task."""
+    """After the response left the server, your app processed the upload: it read the saved file back or wrote output derived from it (saving it is not processing it). The grader sees this on the disk itself."""
     run = _primary(ctx)
-    exchange = run.exchange
-    at_response = exchange.at_response or {}
-    # The saved copy is not processed output, even when it is not byte-exact: it is an
-    # exact copy of the upload, or the file a task was given to process.
-    saved = set(copies_of(at_response, run.payload.sha256))
-    saved |= {ctx.area.relative(path) for event in exchange.tasks.events for path in event.inputs}
-    # A file the tasks later change or remove (a "status: pending" record) is bookkeeping
-    # the task finishes, not output the endpoint already produced.
-    derived = [
-        path for path in new_files(run.before, at_response)
-        if path not in saved and _unchanged(at_response[path], run.after.get(path))
-    ]
-    first_start = min(e.started for e in exchange.tasks.events)
-    held_back = exchange.response_done is None or exchange.response_done > first_start
-    ok = not derived and not held_back
-    if derived:
-        feedback = ("Processed output already existed when the response completed, so the processing "
-                    "ran in the endpoint, before the client got its answer.")
-        fix = ("Move the processing into the function you pass to background_tasks.add_task; the "
-               "endpoint should only save the upload and schedule the task.")
-    elif held_back:
-        feedback = "The response was not complete before the first task started."
-        fix = "Return the response; let BackgroundTasks run the processing after it."
-    else:
-        feedback = "The response was complete before the processing started."
-        fix = ""
+    evidence = run.evidence
+    if evidence.work_after:
+        return verdict("task-scheduled", True, "After the response: " + _work_after_text(run) + ".",
+                       timeline=timeline(run))
     return verdict(
-        "response-before-processing", ok, feedback,
-        sent=ctx.sent(run.payload), received=exchange.received(),
-        measured=_timeline_text(exchange) + (f"; new files at response time: {', '.join(derived)}" if derived else ""),
-        fix=fix, timeline=exchange.timeline(), new_files_at_response=derived,
+        "task-scheduled", False,
+        "Nothing was processed after the response: the saved upload was not read back and no output "
+        "was written once the response had left" + _only_saved_after(run) + ". " + _advisory_tasks_text(run),
+        sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
+        fix=("Add a `background_tasks: BackgroundTasks` parameter and call "
+             "`background_tasks.add_task(process_file, saved_path)` before returning; the task must "
+             "do the processing (read the saved file, write its result)."),
+        timeline=timeline(run),
     )
+
+
+@check("response-before-processing", requires=("upload-accepted",))
+async def response_before_processing(ctx: CheckContext) -> Verdict:
+    """The processing happens after the response: before the response left the server, your app had not read the saved upload back nor written any output derived from it, and it did so afterwards. Saving the upload before responding is expected."""
+    run = _primary(ctx)
+    evidence = run.evidence
+    before = _processing_before_text(run)
+    if before:
+        return verdict(
+            "response-before-processing", False,
+            "The processing ran inside the request, before the response was sent: " + before + ". "
+            "The client waited for it.",
+            sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
+            fix=("Move the processing into the function you pass to `background_tasks.add_task`; the "
+                 "endpoint should only save the upload and schedule the task."),
+            timeline=timeline(run),
+        )
+    if not evidence.work_after:
+        return verdict(
+            "response-before-processing", False,
+            "No processing was seen, before or after the response: the saved upload was never read "
+            "back and nothing was derived from it" + _only_saved_after(run) + ". " + _advisory_tasks_text(run),
+            sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
+            fix=("Schedule the processing with `background_tasks.add_task(process_file, saved_path)`; "
+                 "the task must read the saved file and write its result."),
+            timeline=timeline(run),
+        )
+    return verdict("response-before-processing", True,
+                   "The response left before the processing: " + _work_after_text(run) + " afterwards.",
+                   measured=_timeline_text(run), timeline=timeline(run))
 
 
 @check("task-completes", requires=("task-scheduled",))
 async def task_completes(ctx: CheckContext) -> Verdict:
-    """Each task the upload scheduled returns normally. An exception in a task happens after the 200 was sent: the client never learns, and later tasks are skipped."""
+    """The work your app did after the response ended within the time limit, and no task raised. An exception in a task happens after the client got its 2xx: nobody learns about it, and the tasks scheduled after it never run."""
     run = _primary(ctx)
-    exchange = run.exchange
-    failed = [e for e in exchange.tasks.events if e.error]
-    fix = ""
-    if exchange.timed_out:
-        ok = False
-        feedback = f"The background task did not finish within {exchange.budget_s:g} s."
-        fix = "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."
-    elif failed:
-        ok = False
-        error = failed[0].error or {}
-        where = f" at {error['where']}" if error.get("where") else ""
-        feedback = (f"Task {failed[0].name} raised {error.get('type')}{where}: {error.get('message')}. "
-                    "The client already got its 2xx and never learns about this.")
-        fix = _task_fix(error)
-    elif exchange.app_error:
-        ok = False
-        feedback = f"The app raised {exchange.app_error['type']} after the response: {exchange.app_error['message']}"
-    else:
-        ok = True
-        feedback = f"All {len(exchange.tasks.events)} task(s) returned normally."
-    return verdict(
-        "task-completes", ok, feedback,
-        sent=ctx.sent(run.payload), received=exchange.received(),
-        measured=_timeline_text(exchange), fix=fix, timeline=exchange.timeline(),
-    )
+    advisory = run.advisory or {}
+    failed = [t for t in _advisory_tasks(run) if t.get("error")]
+    if failed:
+        error = failed[0]["error"]
+        where = f" at {error.get('where')}" if error.get("where") else ""
+        return verdict(
+            "task-completes", False,
+            f"Task {failed[0].get('name')} raised {error.get('type')}{where}: {error.get('message')}. "
+            "The client already got its 2xx and never learns about this.",
+            sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
+            fix=_task_fix(error), timeline=timeline(run),
+        )
+    if not run.tasks_done:
+        still = [t for t in _advisory_tasks(run) if t.get("ended_ms") is None]
+        running = (f"task {still[0].get('name')} started {still[0].get('started_ms')} ms after the request "
+                   "and was still running") if still else "the app did not say its tasks had ended"
+        return Verdict(
+            "task-completes", "timeout",
+            f"The background work did not end within {run.exchange.budget_s:g} s: {running}.",
+            {"measured": _timeline_text(run), "timeline": timeline(run),
+             "fix": "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."},
+        )
+    if advisory.get("app_error"):
+        error = advisory["app_error"]
+        return verdict("task-completes", False,
+                       f"The app raised {error.get('type')} after the response: {error.get('message')}",
+                       timeline=timeline(run))
+    return verdict("task-completes", True, "The background work ended without an error.",
+                   timeline=timeline(run))
 
 
 @check("saved-file-intact", requires=("upload-accepted",))
 async def saved_file_intact(ctx: CheckContext) -> Verdict:
-    """After the tasks ran, a file under your app's folder holds exactly the uploaded bytes (the test payload has NUL bytes, CRLF line ends and invalid UTF-8, so text-mode writes or decoding corrupt it)."""
+    """A file your app wrote holds exactly the uploaded bytes, when the response left or after the tasks ran (the test file has NUL bytes, CRLF line ends and invalid UTF-8, so a text-mode write or a decode corrupts it)."""
     run = _primary(ctx)
-    copies = copies_of(run.after, run.payload.sha256)
+    copies = sorted({shown(p) for p in run.evidence.copies + run.evidence.copies_at_response})
     if copies:
         return verdict("saved-file-intact", True, f"Saved intact as {copies[0]}.", measured=", ".join(copies),
                        saved_files=copies)
-    reason, created = explain_mismatch(run, ctx.area)
-    timed_out = " (the tasks had not finished within the time limit)" if run.exchange.timed_out else ""
+    reason = explain_missing_copy(ctx, run)
+    late = " (the tasks had not finished within the time limit)" if not run.tasks_done else ""
     return verdict(
         "saved-file-intact", False,
-        f"No file under your app's folder holds the uploaded bytes after the tasks ran{timed_out}: {reason}.",
+        f"No file your app wrote holds the uploaded bytes{late}: {reason}.",
         sent=ctx.sent(run.payload) + " with NUL bytes, CRLF and invalid UTF-8",
-        received=run.exchange.received(),
-        measured=reason,
-        fix=("Read the upload as bytes (`contents = await file.read()`) and write them in binary mode "
-             "(`open(path, \"wb\")`) under your app's folder; never decode the content. If a task "
-             "saves it, pass the bytes or a saved path, not the UploadFile."),
-        new_files=created[:20],
+        received=run.exchange.received(), measured=reason, fix=SAVE_FIX,
+        new_files=[shown(p) for p in run.created][:20],
     )
 
 
 @check("saved-before-response", requires=("saved-file-intact",))
 async def saved_before_response(ctx: CheckContext) -> Verdict:
-    """The complete copy of the upload already existed when the response completed: save the file in the endpoint, then schedule processing of the saved path (quiz question 5)."""
+    """The complete copy of the upload already existed when the response left the server: save the file in the endpoint, then schedule the processing of the saved path."""
     run = _primary(ctx)
-    copies = copies_of(run.exchange.at_response or {}, run.payload.sha256)
-    if copies:
-        return verdict("saved-before-response", True, f"{copies[0]} was complete when the response completed.",
-                       saved_files=copies)
+    evidence = run.evidence
+    if evidence.exact:
+        at_response = sorted(shown(p) for p in evidence.copies_at_response)
+    else:  # no held send: a copy none of whose writes came after the response
+        late = {(e.root, e.path) for e in evidence.saved_writes_after}
+        at_response = sorted(shown(p) for p in evidence.copies if p not in late)
+    if at_response:
+        return verdict("saved-before-response", True,
+                       f"{at_response[0]} was complete when the response left the server.",
+                       saved_files=at_response)
+    writes = evidence.saved_writes_after
+    when = f"; it was written {_ms(run, writes[0])} ms after the request started" if writes else ""
     return verdict(
         "saved-before-response", False,
-        "When the response completed, no complete copy of the upload existed yet: the file is "
-        "saved by the background task, after the client was told it was received.",
-        sent=ctx.sent(run.payload), received=run.exchange.received(),
-        measured=f"copies after the tasks: {', '.join(copies_of(run.after, run.payload.sha256))}; none at response time",
-        fix=("Save first, then schedule (quiz question 5): `contents = await file.read()`, write them to a "
-             "path in the endpoint, then `background_tasks.add_task(process_file, path)`."),
+        "When the response left the server, no complete copy of the upload existed yet: the file is "
+        "saved by the background work, after the client was told it was received" + when + ".",
+        sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
+        fix=SAVE_FIX, timeline=timeline(run),
     )
 
 
 @check("loop-responsive", requires=("upload-accepted",))
 async def loop_responsive(ctx: CheckContext) -> Verdict:
-    """While an upload and its tasks run, the server's event loop never stalls for more than 250 ms: blocking calls (time.sleep, sync I/O on big files) in async code freeze every other request."""
-    exchange = _primary(ctx).exchange
-    gap = exchange.max_loop_gap_s
-    ok = gap <= LOOP_STALL_LIMIT_S
-    measured = f"largest event-loop stall: {gap * 1000:.0f} ms (limit {LOOP_STALL_LIMIT_S * 1000:.0f} ms)"
-    if ok:
-        return verdict("loop-responsive", True, f"The event loop stayed responsive ({measured}).")
+    """While an upload and its tasks run, the grader's small requests to your server are answered within 250 ms (time spent waiting for a busy CPU is not counted): a blocking call (time.sleep, blocking I/O) in async code freezes every other request."""
+    probes = ctx.loop_probes
+    worst = probes.worst() if probes is not None else None
+    if worst is None:
+        return Verdict("loop-responsive", "error",
+                       "The grader could not time your server: no probe request got through.")
+    measured = (f"{len(probes.probes)} probe requests while the upload ran; slowest answered in "
+                f"{worst.latency_s * 1000:.0f} ms ({worst.cpu_wait_s * 1000:.0f} ms of it waiting for a CPU), "
+                f"limit {STALL_LIMIT_S * 1000:.0f} ms")
+    if worst.stall_s <= STALL_LIMIT_S:
+        return verdict("loop-responsive", True, "Your server stayed responsive while the upload ran.",
+                       measured=measured)
     return verdict(
         "loop-responsive", False,
-        f"The event loop froze for {gap * 1000:.0f} ms while your upload or its task ran: no other "
-        "request could be served meanwhile.",
-        sent=ctx.sent(_primary(ctx).payload), received=exchange.received(), measured=measured,
-        fix=("In `async def` code, use `await asyncio.sleep()` instead of `time.sleep()`, or declare the "
-             "task/endpoint with plain `def` so Starlette runs it in a worker thread."),
-        timeline=exchange.timeline(),
+        f"Your server did not answer for {worst.stall_s * 1000:.0f} ms while the upload or its task ran "
+        f"(a request sent {worst.sent_ms:.0f} ms after the upload started): every other client waited.",
+        sent=ctx.sent(_primary(ctx).payload), received=_primary(ctx).exchange.received(), measured=measured,
+        fix=("In `async def` code, use `await asyncio.sleep()` instead of `time.sleep()`, and move blocking "
+             "work off the event loop (`await run_in_threadpool(fn, ...)`), or declare the endpoint or "
+             "task with plain `def` so Starlette runs it in a worker thread."),
     )
 
 
-def _unchanged(at_response: FileState, after: FileState | None) -> bool:
-    return after is not None and (after.size, after.mtime_ns, after.sha256) == (
-        at_response.size, at_response.mtime_ns, at_response.sha256
-    )
+# ---- helpers ------------------------------------------------------------------------
+def _ms(run: UploadObservation, event: FileEvent) -> float:
+    return round((event.stamp - run.exchange.started) * 1000, 1)
 
 
-def _task_fix(error: dict[str, str]) -> str:
+def _response_ms(run: UploadObservation) -> str:
+    exchange = run.exchange
+    return f"{exchange.ms(exchange.done)}" if exchange.done else "never"
+
+
+def _work_after_text(run: UploadObservation) -> str:
+    evidence = run.evidence
+    parts = []
+    reads = sorted({shown((e.root, e.path)) for e in evidence.reads_after})
+    if reads:
+        parts.append(f"{reads[0]} was read back")
+    if evidence.derived_after:
+        parts.append("wrote " + ", ".join(shown(p) for p in evidence.derived_after[:3]))
+    return "; ".join(parts)
+
+
+def _only_saved_after(run: UploadObservation) -> str:
+    saves = sorted({shown((e.root, e.path)) for e in run.evidence.saved_writes_after})
+    return f" (only the save of {saves[0]} happened after it)" if saves else ""
+
+
+def _processing_before_text(run: UploadObservation) -> str:
+    evidence = run.evidence
+    parts = []
+    if evidence.reads_before:
+        first = evidence.reads_before[0]
+        parts.append(f"{shown((first.root, first.path))} was read back at {_ms(run, first)} ms")
+    if evidence.derived_before:
+        parts.append(", ".join(shown(p) for p in evidence.derived_before[:3]) + " already existed")
+    if not parts:
+        return ""
+    return "; ".join(parts) + f" (response complete at {_response_ms(run)} ms)"
+
+
+def _advisory_tasks(run: UploadObservation) -> list[dict]:
+    tasks = (run.advisory or {}).get("tasks")
+    return [t for t in tasks if isinstance(t, dict)] if isinstance(tasks, list) else []
+
+
+def _advisory_tasks_text(run: UploadObservation) -> str:
+    tasks = _advisory_tasks(run)
+    if not tasks:
+        return "Your app reports that no BackgroundTasks task ran."
+    names = ", ".join(str(t.get("name")) for t in tasks[:3])
+    failed = [t for t in tasks if t.get("error")]
+    if failed:
+        error = failed[0]["error"]
+        return (f"Your app reports that task {failed[0].get('name')} raised {error.get('type')}: "
+                f"{error.get('message')}.")
+    return f"Your app reports task(s) {names} ran, but they did nothing the grader could see on disk."
+
+
+def _app_error(run: UploadObservation) -> dict | None:
+    error = (run.advisory or {}).get("app_error")
+    return error if isinstance(error, dict) else None
+
+
+def _timeline_text(run: UploadObservation) -> str:
+    exchange = run.exchange
+    parts = [f"response complete at {_response_ms(run)} ms"]
+    evidence = run.evidence
+    first = evidence.first_after()
+    if first is not None:
+        parts.append(f"first work after the response at {_ms(run, first)} ms ({first.kind} {shown((first.root, first.path))})")
+    for task in _advisory_tasks(run)[:3]:
+        ended = task.get("ended_ms")
+        state = f"ended {ended} ms" if ended is not None else "not finished"
+        parts.append(f"task {task.get('name')} (reported by the app) {state}")
+    if not evidence.exact:
+        parts.append("ordering by the grader's clock (no send trap on this machine)")
+    if exchange.timed_out:
+        parts.append(f"no response within {exchange.budget_s:g} s")
+    return "; ".join(parts)
+
+
+def timeline(run: UploadObservation) -> dict:
+    evidence = run.evidence
+    return {
+        "response_complete_ms": run.exchange.ms(run.exchange.done),
+        "ordering": "exact" if evidence.exact else "approximate",
+        "saved_before_response": sorted(shown(p) for p in evidence.copies_at_response),
+        "read_back_before_response": sorted({shown((e.root, e.path)) for e in evidence.reads_before}),
+        "output_before_response": [shown(p) for p in evidence.derived_before],
+        "read_back_after_response": sorted({shown((e.root, e.path)) for e in evidence.reads_after}),
+        "output_after_response": [shown(p) for p in evidence.derived_after],
+        "saved_after_response": sorted({shown((e.root, e.path)) for e in evidence.saved_writes_after}),
+        "tasks_reported_by_app": _advisory_tasks(run)[:10],
+    }
+
+
+def explain_missing_copy(ctx: CheckContext, run: UploadObservation) -> str:
+    """Which corruption the closest new file shows, or what was (not) written."""
+    written = [p for p in run.created + [p for p in run.evidence.written if p not in run.created]]
+    if not written:
+        return "no file was written while the upload and its tasks ran"
+    size = run.payload.size
+    known = diagnosis.corruptions(run.payload.data)
+    candidates = sorted(written, key=lambda p: abs(run.final_sizes.get(p, 0) - size))[:8]
+    contents: dict = {}
+
+    def look() -> None:
+        for path in candidates:
+            contents[path] = ctx.witness.read(path[0], path[1], 2 * size + 64)
+
+    ctx.witness.run_own(look)
+    for path in candidates:
+        content = contents.get(path)
+        if content is None:
+            continue
+        meaning = diagnosis.explain(content, run.payload.data, known)
+        if meaning is not None:
+            return f"{shown(path)} has {len(content):,} bytes: {meaning}"
+    listed = ", ".join(f"{shown(p)} ({run.final_sizes.get(p, 0):,} bytes)" for p in candidates)
+    return f"the files written differ from the upload: {listed}"
+
+
+def _task_fix(error: dict) -> str:
     if error.get("type") == "UnicodeDecodeError":
         return ("Clients can upload any bytes: read the saved file in binary mode, or decode with "
                 "errors=\"replace\", and catch errors inside the task to log them.")
-    if error.get("type") == "TypeError" and "callable" in error.get("message", ""):
+    if error.get("type") == "TypeError" and "callable" in str(error.get("message", "")):
         return ("add_task got the result of calling your function, so it already ran in the endpoint: "
                 "pass the function itself, `background_tasks.add_task(process_file, path)`.")
-    if error.get("type") == "AttributeError" and "bytes" in error.get("message", ""):
-        return ("The task received bytes, not an UploadFile: `add_task(process_file, file.file.read())` "
-                "passes the content (quiz question 4). Save the upload, pass the saved path.")
+    if error.get("type") == "AttributeError" and "bytes" in str(error.get("message", "")):
+        return ("The task received bytes, not a file: `add_task(process_file, file.file.read())` passes the "
+                "content, read in the endpoint. Save the upload, pass the saved path.")
     return "Fix the error above, and catch exceptions inside the task to log them: nobody else will see them."
-
-
-def _timeline_text(exchange: Exchange) -> str:
-    parts = [f"response complete at {exchange.ms(exchange.response_done)} ms"]
-    for event in exchange.tasks.events:
-        end = exchange.ms(event.ended)
-        state = f"ended {end} ms" if end is not None else "not finished"
-        parts.append(f"task {event.name} started {exchange.ms(event.started)} ms, {state}")
-    if not exchange.tasks.events:
-        parts.append("no task ran")
-    return "; ".join(parts)
 
 
 # Register the robustness checks too (import for its side effect).

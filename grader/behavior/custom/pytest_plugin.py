@@ -69,7 +69,7 @@ def grader_session(request: pytest.FixtureRequest) -> Iterator[AppSession]:
 
 
 def _standalone_session(folder: Path) -> Iterator[AppSession]:
-    from grader.behavior.harness.app_discovery import DiscoveryError, discover_app
+    from grader.behavior.student.app_discovery import DiscoveryError, discover_app
 
     copy = Path(tempfile.mkdtemp(prefix="grader-checks-")) / "app"
     shutil.copytree(folder, copy)

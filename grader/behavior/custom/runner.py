@@ -31,6 +31,7 @@ import pytest
 
 from grader.behavior.custom import pytest_plugin
 from grader.behavior.custom.session import AppSession, StudentAppError
+from grader.behavior.custom.spec import split_points
 from grader.behavior.outcome import Verdict
 
 MAX_MESSAGE_CHARS = 2000
@@ -133,24 +134,6 @@ def _error_lines(text: str) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + " [...]"
-
-
-def split_points(total: float, marks: list[float | None]) -> list[float] | str:
-    """Each test's points, or why the marks do not fit the rubric's total."""
-    marked = sum(m for m in marks if m is not None)
-    unmarked = [i for i, m in enumerate(marks) if m is None]
-    if marked > total + 1e-9:
-        return f"the tests' @pytest.mark.points add up to {marked:g}, more than the rubric's {total:g}"
-    if not unmarked and abs(marked - total) > 1e-9:
-        return f"the tests' @pytest.mark.points add up to {marked:g}, but the rubric gives the file {total:g}"
-    points = [m if m is not None else 0.0 for m in marks]
-    if unmarked:
-        share = round((total - marked) / len(unmarked), 4)
-        for i in unmarked:
-            points[i] = share
-        # The rounding remainder goes to the last unmarked test, so the file adds up exactly.
-        points[unmarked[-1]] = round(total - marked - share * (len(unmarked) - 1), 4)
-    return points
 
 
 def _student_message(message: str) -> str:

@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 
-from grader.behavior.harness import task_recorder
-from grader.behavior.harness.asgi_driver import AsgiDriver, Exchange, lifespan
-from grader.behavior.harness.loop_monitor import LoopMonitor
-from grader.behavior.harness.task_recorder import describe_exception
+from grader.behavior.student import task_recorder
+from grader.behavior.custom.asgi_driver import AsgiDriver, Exchange, lifespan
+from grader.behavior.custom.loop_monitor import LoopMonitor
+from grader.behavior.student.task_recorder import describe_exception
 from grader.behavior.custom.upload_result import TaskRun, UploadResult, changed_files, copies_of, sizes_of
-from grader.behavior.harness.workarea import WorkArea, sha256_of
+from grader.behavior.custom.workarea import WorkArea, sha256_of
 
 DEFAULT_TIMEOUT_S = 10.0
 STARTUP_TIMEOUT_S = 10.0

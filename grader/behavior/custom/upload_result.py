@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.behavior.harness.workarea import FileState
+from grader.behavior.custom.workarea import FileState
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ ROOT_WITHOUT_JAIL = (
     "users, so the code would run as root. Make the Python installation readable by all users "
     "(chmod o+rx on it and the folders above it), or give the grader the right to create namespaces "
     "(in a container: --cap-add SYS_ADMIN).")
-FIRST_PASSED_FD = 3
 
 
 def load_callable(spec: str) -> Callable[..., Any]:
@@ -63,31 +62,34 @@ def fd_ceiling() -> int:
 
 
 def setup_fds(fds: dict[str, int], passed: list[str]) -> tuple[int, dict[str, int]]:
-    """stdin from /dev/null, stdout/stderr to the capture pipes, the descriptors handed
-    over by the parent (``passed``) at 3, 4, ... in that order, the result pipe at a random
-    high descriptor (a casual ``os.write(3, ...)`` misses it); everything else closed.
-    Returns the result descriptor and ``{name: descriptor}`` of the passed ones."""
+    """stdin from /dev/null, stdout/stderr to the capture pipes, the result pipe at a random
+    high descriptor (a casual ``os.write(3, ...)`` misses it), the descriptors the parent
+    handed over (``passed``, by name) just above it, in name order, not inherited by
+    programs the student runs; everything else closed. Returns the result descriptor and
+    ``{name: descriptor}`` of the passed ones."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(fds["stdout"], 1)
     os.dup2(fds["stderr"], 2)
     result_fd = random.SystemRandom().randrange(300, 900)
     os.dup2(fds["result"], result_fd, inheritable=False)
-    # Through a free spot first: a final number may still hold another descriptor we need.
-    spots = [fcntl.fcntl(fds[f"pass:{name}"], fcntl.F_DUPFD, 100) for name in passed]
+    # Each through a spot above every final number first: one may still hold a descriptor
+    # we need.
+    above = result_fd + len(passed) + 1
+    spots = {name: fcntl.fcntl(fds[f"pass:{name}"], fcntl.F_DUPFD_CLOEXEC, above) for name in passed}
     placed = {}
-    for index, (name, spot) in enumerate(zip(passed, spots)):
-        number = FIRST_PASSED_FD + index
-        os.dup2(spot, number, inheritable=True)
-        placed[name] = number
-    os.closerange(FIRST_PASSED_FD + len(passed), result_fd)
-    os.closerange(result_fd + 1, fd_ceiling())
+    for offset, name in enumerate(sorted(passed), start=1):
+        os.dup2(spots[name], result_fd + offset, inheritable=False)
+        placed[name] = result_fd + offset
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + len(placed) + 1, fd_ceiling())
     return result_fd, placed
 
 
 def _install_phase_hooks() -> None:
-    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, whatever the harness
-    does, so a timeout names the phase it struck in."""
+    """Report 'startup' / 'endpoint' / 'task' from inside Starlette, so a run that ends
+    abruptly says what was running. While any background task runs, the phase stays
+    'task': the parent's small requests in between must not hide it."""
     try:
         from starlette.applications import Starlette
         from starlette.background import BackgroundTask
@@ -95,17 +97,22 @@ def _install_phase_hooks() -> None:
         return
     original_call = Starlette.__call__
     original_task = BackgroundTask.__call__
+    running = [0]
 
     async def app_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
+        if not running[0]:
+            progress.report_phase("startup" if scope.get("type") == "lifespan" else "endpoint")
         await original_call(self, scope, receive, send)
 
     async def task_call(self: Any) -> None:
+        running[0] += 1
         progress.report_phase("task")
         try:
             await original_task(self)
         finally:
-            progress.report_phase("endpoint")
+            running[0] -= 1
+            if not running[0]:
+                progress.report_phase("endpoint")
 
     Starlette.__call__ = app_call  # type: ignore[method-assign]
     BackgroundTask.__call__ = task_call  # type: ignore[method-assign]

@@ -285,14 +285,7 @@ class Server:
 def _warm_up_custom_checks() -> None:
     """pytest (for rubric pytest checks) imports lazily what a child that dropped
     privileges may no longer read; optional: pytest is a test extra. The real-server
-    mode's harness (uvicorn) is loaded here too."""
-    try:
-        import grader.behavior.server.harness  # noqa: F401
-        import uvicorn.lifespan.on  # noqa: F401
-        import uvicorn.loops.asyncio  # noqa: F401
-        import uvicorn.protocols.http.h11_impl  # noqa: F401
-    except ImportError:
-        pass
+    mode's harness (uvicorn) is loaded in every preload."""
     try:
         from grader.behavior.custom.runner import warm_up
     except ImportError:
@@ -318,17 +311,13 @@ def _preload(lean: bool = False) -> dict[str, Any]:
 
     harness_loaded = False
     try:
-        import grader.behavior.harness.run as harness
+        from grader.behavior.student import serve  # noqa: F401
+        from grader.behavior.student.warmup import warm_up
 
+        warm_up()
         harness_loaded = True
-        warm_up = getattr(harness, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
     except ImportError:
         pass
-    from grader.behavior.harness.warmup import warm_up as builtin_warm_up
-
-    builtin_warm_up()
     if not lean:
         _warm_up_custom_checks()
     gc.collect()

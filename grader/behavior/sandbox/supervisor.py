@@ -43,7 +43,7 @@ from grader.behavior.sandbox.supervise import supervise
 from grader.behavior.sandbox.worker import HELPERS
 from grader.discovery.submission import IGNORED_DIRS
 
-DEFAULT_HARNESS = "grader.behavior.harness.run:run_harness"
+DEFAULT_HARNESS = "grader.behavior.student.serve:serve"
 PRIVATE_WORKDIR = "/tmp/sandbox/work"  # the work dir as the child sees it in its jail
 UID_BASE = 1_500_000_000
 NOBODY = 65534

@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 
-from grader.behavior.harness import task_recorder
-from grader.behavior.harness.loop_monitor import LoopMonitor
-from grader.behavior.harness.task_recorder import TaskLog, describe_exception
-from grader.behavior.harness.workarea import FileState, WorkArea
+from grader.behavior.student import task_recorder
+from grader.behavior.custom.loop_monitor import LoopMonitor
+from grader.behavior.student.task_recorder import TaskLog, describe_exception
+from grader.behavior.custom.workarea import FileState, WorkArea
 
 BODY_CHUNK = 1 << 20
 MAX_KEPT_BODY = 4096

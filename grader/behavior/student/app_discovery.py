@@ -25,7 +25,7 @@ from fastapi import FastAPI, UploadFile
 from fastapi import params as fastapi_params
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from grader.behavior.harness.task_recorder import describe_exception
+from grader.behavior.student.task_recorder import describe_exception
 
 _SKIP_DIRS = {"__pycache__", "venv", ".venv", "env", "site-packages", "node_modules", "tests", "test", "build", "dist"}
 _PREFERRED = ("main.py", "app.py", "app/main.py", "src/main.py", "api.py", "server.py")

@@ -1,1 +1,0 @@
-"""Runs inside the sandboxed child: finds the app, drives it over ASGI, measures."""

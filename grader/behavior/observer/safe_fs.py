@@ -1,0 +1,184 @@
+"""Read what the student's run left on disk without trusting any of it.
+
+Every path here was made by student code: a name may be a FIFO (``open`` blocks), a
+symlink (pointing anywhere), a device, a 10 GiB file, a folder 3,000 levels deep, or a
+name that is not UTF-8. So folders are walked by descriptor (``openat`` with
+``O_NOFOLLOW`` at every step: a folder swapped for a symlink mid-walk is not followed),
+files are opened ``O_NOFOLLOW | O_NONBLOCK`` and read only when ``fstat`` says they are
+regular and small enough, and the walk is iterative with a cap on entries.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
+# A hostile app can create millions of files; no walk goes past this many entries.
+MAX_ENTRIES = 20_000
+MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What ``lstat`` says of one regular file (no read, so no inotify event)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+
+def _open_dir(path: str | bytes, dir_fd: int | None = None) -> int | None:
+    try:
+        return os.open(path, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+
+
+def _open_beneath(root: str, rel: str) -> int | None:
+    """A descriptor for ``root/rel`` reached one component at a time, never through a symlink."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts) or not parts:
+        return None
+    current = _open_dir(root)
+    if current is None:
+        return None
+    try:
+        for name in parts[:-1]:
+            following = _open_dir(name, current)
+            os.close(current)
+            current = following
+            if current is None:
+                return None
+        try:
+            return os.open(parts[-1], _FILE_FLAGS, dir_fd=current)
+        except OSError:
+            return None
+    finally:
+        if current is not None:
+            os.close(current)
+
+
+def read_regular(root: str, rel: str, max_bytes: int) -> bytes | None:
+    """The bytes of ``root/rel`` if it is a regular file of at most ``max_bytes``; else None."""
+    fd = _open_beneath(root, rel)
+    if fd is None:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        os.set_blocking(fd, True)
+        chunks = []
+        left = max_bytes + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        return None if len(data) > max_bytes else data
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def holds(root: str, rel: str, expected: bytes) -> bool:
+    """Is ``root/rel`` a regular file holding exactly ``expected``?"""
+    fd = _open_beneath(root, rel)
+    if fd is None:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(expected):
+            return False
+        os.set_blocking(fd, True)
+        view = memoryview(expected)
+        offset = 0
+        buffer = bytearray(min(len(expected), 1 << 20) or 1)
+        while offset < len(expected):
+            count = os.readv(fd, [buffer])
+            if count <= 0 or view[offset:offset + count] != buffer[:count]:
+                return False
+            offset += count
+        return os.read(fd, 1) == b""
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def facts(root: str, rel: str) -> FileFacts | None:
+    """``lstat`` of a regular file beneath ``root`` (None for anything else)."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    folder = _open_dir(root)
+    if folder is None:
+        return None
+    try:
+        for name in parts[:-1]:
+            following = _open_dir(name, folder)
+            os.close(folder)
+            folder = following
+            if folder is None:
+                return None
+        try:
+            info = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
+        except OSError:
+            return None
+    finally:
+        if folder is not None:
+            os.close(folder)
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return FileFacts(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def walk_files(root: str, max_entries: int = MAX_ENTRIES) -> Iterator[tuple[str, FileFacts]]:
+    """Every regular file beneath ``root`` as (relative path, facts), by descriptor, iteratively.
+
+    Names are decoded with ``surrogateescape`` (any bytes round-trip to the file system);
+    symlinks, FIFOs, sockets and devices are skipped; folders past ``MAX_DEPTH`` levels or
+    past ``max_entries`` entries in all are not visited.
+    """
+    top = _open_dir(root)
+    if top is None:
+        return
+    pending: list[tuple[int, str, int]] = [(top, "", 0)]
+    seen = 0
+    try:
+        while pending:
+            fd, prefix, depth = pending.pop()
+            try:
+                try:
+                    entries = list(os.scandir(fd))
+                except OSError:
+                    continue
+                for entry in entries:
+                    seen += 1
+                    if seen > max_entries:
+                        return
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(info.st_mode):
+                        if depth + 1 < MAX_DEPTH and entry.name != "__pycache__":
+                            child = _open_dir(entry.name, fd)
+                            if child is not None:
+                                pending.append((child, f"{prefix}{entry.name}/", depth + 1))
+                    elif stat.S_ISREG(info.st_mode):
+                        yield prefix + entry.name, FileFacts(info.st_size, info.st_mtime_ns,
+                                                             info.st_ctime_ns, info.st_ino)
+            finally:
+                os.close(fd)
+    finally:
+        for fd, _, _ in pending:
+            os.close(fd)

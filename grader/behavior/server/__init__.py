@@ -1,1 +1,0 @@
-"""Real-server mode: the same checks against the app served by uvicorn."""
