@@ -105,6 +105,16 @@ def hierarchy() -> Hierarchy | None:
 _v2_parent: str | None = None
 
 
+def _forget_parent_in_child() -> None:
+    """A forked grader (a batch worker) makes its own folder, named after itself."""
+    global _v2_parent
+    _v2_parent = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent_in_child)
+
+
 def _v2_parent_folder(root: str) -> str:
     """This grader's folder under the v2 root, controllers enabled for its children."""
     global _v2_parent
