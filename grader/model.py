@@ -10,11 +10,17 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 CheckKind = Literal["static", "behavior", "pytest"]
-CheckStatus = Literal["passed", "failed", "error", "skipped"]
-ReportStatus = Literal["graded", "error"]
+# timeout: the run's time limit came before this check was measured (slow is not broken);
+# not-applicable: there was nothing to check (no upload endpoint): no points, no failure.
+CheckStatus = Literal["passed", "failed", "error", "skipped", "timeout", "not-applicable"]
+# review: graded, but the code reaches into the grader or the runtime (INT001): an
+# instructor should read it; timeout: graded, but some checks were not measured in time.
+ReportStatus = Literal["graded", "review", "timeout", "error"]
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
 class Severity(str, Enum):
@@ -73,9 +79,11 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     # Behavior checks: what was sent, what came back, measured figures.
     details: dict[str, Any] = field(default_factory=dict)
+    criterion: str | None = None
+    visibility: Visibility = "visible"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "kind": self.kind,
             "title": self.title,
@@ -85,6 +93,43 @@ class CheckResult:
             "feedback": self.feedback,
             "findings": [f.to_dict() for f in self.findings],
             "details": self.details,
+            "visibility": self.visibility,
+        }
+        if self.criterion is not None:
+            data["criterion"] = self.criterion
+        return data
+
+
+@dataclass
+class CriterionResult:
+    """One learning objective of the rubric: its checks, its points and how it went."""
+
+    id: str
+    title: str
+    status: Literal["passed", "partial", "failed", "not-measured"]
+    score: float
+    max_score: float
+    checks: list[str]
+    core: bool = False
+    partial: Literal["each", "all"] = "each"
+    description: str = ""
+    visibility: Visibility = "visible"
+    # Why the criterion's score is what it is, in one sentence (shown to the student).
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": list(self.checks),
+            "core": self.core,
+            "partial": self.partial,
+            "description": self.description,
+            "visibility": self.visibility,
+            "summary": self.summary,
         }
 
 
@@ -104,6 +149,11 @@ class Report:
     run: dict[str, Any] = field(default_factory=dict)
     grader_version: str = ""
     schema_version: str = SCHEMA_VERSION
+    criteria: list[CriterionResult] = field(default_factory=list)
+    # Set when a failed check or core criterion capped the total: {"at": points, "because": ...}.
+    cap: dict[str, Any] | None = None
+    # "full" (static + behavior), "static-only" (behavior not run: out of the static points).
+    mode: str = "full"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +168,9 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "errors": list(self.errors),
             "run": self.run,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "cap": self.cap,
+            "mode": self.mode,
         }
 
 

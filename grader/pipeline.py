@@ -35,12 +35,11 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
                      server: str | None = None) -> Report:
     started = time.perf_counter()
     fatal = None
-    if not submission.python_files:
-        fatal = f"{submission.origin}: no Python files to grade."
+    empty = not submission.python_files
     reason = "Behavior checks were not run (static analysis only)."
     run: Callable[[Submission, Rubric], BehaviorOutcome] | None = None
-    if fatal:
-        reason = "Behavior checks were not run: there is no Python code."
+    if empty:
+        reason = "Not run: the submission has no Python code."
     elif run_behavior and rubric.behavior.enabled and any(c.kind != "static" for c in rubric.checks):
         behavior_server(server)  # validates the (now single) choice
         from grader.behavior.runner import run_behavior as run
@@ -51,6 +50,11 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         behavior_run = pool.submit(run, submission, rubric) if run is not None else None
         lint = lint_paths(submission.root, submission.python_files)
         behavior = behavior_run.result() if behavior_run is not None else None
+    if empty and run_behavior:
+        behavior = _nothing_to_run(submission)
+    static_only = behavior is None or behavior.unavailable
+    if empty and behavior is None:
+        lint.errors.insert(0, f"{submission.origin}: the submission has no Python file.")
     report = score_submission(
         submission.name,
         rubric,
@@ -61,9 +65,18 @@ def grade_submission(submission: Submission, rubric: Rubric, run_behavior: bool 
         behavior=behavior,
         not_run_reason=reason,
         fatal_error=fatal,
+        has_endpoint=any(module.endpoints for module in lint.modules),
+        static_only=static_only,
     )
     report.run.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def _nothing_to_run(submission: Submission) -> BehaviorOutcome:
+    from grader.behavior.outcome import BehaviorOutcome, Verdict
+
+    sentence = f"{submission.origin}: the submission has no Python file, so there is no app to load."
+    return BehaviorOutcome(verdicts={"app-loads": Verdict("app-loads", "failed", sentence)}, errors=[sentence])
 
 
 def grade_path(path: str | Path, rubric: Rubric, run_behavior: bool = True, name: str | None = None,

@@ -86,7 +86,9 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
                                                    large_upload_mb, settings.get("exchange_timeout"),
                                                    overlap=settings.get("overlap", _overlap_default()))) or {})
             finally:
-                child.join(limits.timeout + 30)
+                # Every send of the child waits for the trap (asyncio wakes its loop from a
+                # worker thread with one): keep letting them through until the child ends.
+                asyncio.run(_release_sends_until_done(witness, child, limits.timeout + 30))
                 witness.close()
     finally:
         for sock in (listener, control, child_control):
@@ -131,6 +133,17 @@ async def _drive(witness: Witness, token: str, child: threading.Thread, begun: f
         await _run_checks(ctx, wanted, overlap)
         await witness.client.request("shutdown", "POST", f"/__grader__/{token}/shutdown", 2.0)
         return {"ctx": ctx, "checks_s": round(time.monotonic() - started, 3)}
+    finally:
+        witness.detach(loop)
+
+
+async def _release_sends_until_done(witness: Witness, child: threading.Thread, limit: float) -> None:
+    loop = asyncio.get_running_loop()
+    witness.attach(loop)
+    try:
+        until = time.monotonic() + limit
+        while child.is_alive() and time.monotonic() < until:
+            await asyncio.sleep(0.05)
     finally:
         witness.detach(loop)
 

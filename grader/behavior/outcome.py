@@ -50,3 +50,6 @@ class BehaviorOutcome:
     # The rubric's pytest outcomes as the child reported them, by "<check>::<test>" id:
     # scoring keeps only the tests the parent found in the instructor's files.
     pytest_reports: dict[str, Verdict] = field(default_factory=dict)
+    # The behavior stage cannot run on this machine (not Linux, uvicorn missing): the report
+    # is then scored out of the static points, as with --static-only.
+    unavailable: bool = False

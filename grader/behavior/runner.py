@@ -79,9 +79,9 @@ def _serve_available() -> bool:
 def run_behavior(submission: Submission, rubric: Rubric, *, mode: str | None = None) -> BehaviorOutcome:
     if not sys.platform.startswith("linux"):
         return BehaviorOutcome(errors=["Behavior checks need Linux (the grader watches the run through the "
-                                       "Linux kernel); only static checks ran."])
+                                       "Linux kernel); only static checks ran."], unavailable=True)
     if not _serve_available():
-        return BehaviorOutcome(errors=["uvicorn is not installed; only static checks ran."])
+        return BehaviorOutcome(errors=["uvicorn is not installed; only static checks ran."], unavailable=True)
     from grader.behavior.observed_run import run_observed
 
     behavior = rubric.behavior

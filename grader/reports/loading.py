@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.model import CheckResult, Finding, Report
+from grader.model import CheckResult, CriterionResult, Finding, Report
 
 
 def report_from_dict(data: dict[str, Any]) -> Report:
@@ -28,9 +28,25 @@ def report_from_dict(data: dict[str, Any]) -> Report:
                 feedback=c.get("feedback", ""),
                 findings=[Finding.from_dict(f) for f in c.get("findings", [])],
                 details=dict(c.get("details") or {}),
+                criterion=c.get("criterion"),
+                visibility=c.get("visibility", "visible"),
             )
             for c in data.get("checks", [])
         ],
+        # Reports of schema 1.0 have no criteria, cap or mode: read as such (old readers and
+        # old reports both keep working).
+        criteria=[
+            CriterionResult(
+                id=c["id"], title=c.get("title", c["id"]), status=c.get("status", "passed"),
+                score=float(c["score"]), max_score=float(c["max_score"]), checks=list(c.get("checks", [])),
+                core=bool(c.get("core", False)), partial=c.get("partial", "each"),
+                description=c.get("description", ""), visibility=c.get("visibility", "visible"),
+                summary=c.get("summary", ""),
+            )
+            for c in data.get("criteria", [])
+        ],
+        cap=data.get("cap"),
+        mode=str(data.get("mode", "full")),
         findings=[Finding.from_dict(f) for f in data.get("findings", [])],
         errors=[str(e) for e in data.get("errors", [])],
         run=dict(data.get("run") or {}),

@@ -1,96 +1,26 @@
-"""Turn static findings and behavior verdicts into a scored :class:`Report`."""
+"""Turn static findings and behavior verdicts into a scored :class:`Report`.
+
+The pipeline: one result per rubric check (:mod:`grader.scoring.checks`), prerequisites
+(a check whose prerequisite did not pass is skipped), criteria and caps
+(:mod:`grader.scoring.criteria`), then the report's status: ``error`` (nothing could be
+graded), ``review`` (the code reaches into the grader or the runtime's bookkeeping:
+INT001; the score stands, an instructor should read the code), ``timeout`` (some checks
+were not measured before the time limit) or ``graded``.
+"""
 
 from __future__ import annotations
 
 from grader import __version__
-from grader.behavior.catalog import all_checks
-from grader.behavior.outcome import BehaviorOutcome, Verdict
+from grader.behavior.custom.spec import expected_tests, split_points
+from grader.behavior.outcome import BehaviorOutcome
+from grader.errors import RubricError
 from grader.model import CheckResult, Finding, Report
+from grader.scoring import checks as check_results
+from grader.scoring.criteria import caps, criteria_results
 from grader.scoring.rubric import Rubric, RubricCheck
-from grader.static.registry import all_rules
 
-
-def _static_check(check: RubricCheck, findings: list[Finding], parsed_any: bool,
-                  unanalysed: list[str] = ()) -> CheckResult:  # type: ignore[assignment]
-    mine = [f for f in findings if f.code in check.codes]
-    if unanalysed and check.fail_on_finding:
-        return CheckResult(
-            check.id, "static", check.title, "error", 0.0, check.points,
-            f"Not checked: {', '.join(unanalysed)} is too large to analyse statically, so this "
-            "rule could not look at its code. Split it into modules of a normal size.", mine,
-        )
-    if not parsed_any:
-        return CheckResult(
-            check.id, "static", check.title, "error", 0.0, check.points,
-            "No Python file could be parsed, so this rule could not be checked.", [],
-        )
-    rules = all_rules()
-    if not mine:
-        feedback = "No finding."
-        return CheckResult(check.id, "static", check.title, "passed", check.points, check.points, feedback, [])
-    lines = []
-    for finding in mine:
-        lines.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}")
-    codes = ", ".join(sorted({f.code for f in mine}))
-    hint = f"Run `grader explain {codes.split(', ')[0]}` for why and how to fix it."
-    if check.fail_on_finding:
-        feedback = "\n".join([*lines, hint])
-        return CheckResult(check.id, "static", check.title, "failed", 0.0, check.points, feedback, mine)
-    summary = rules[mine[0].code].message if mine[0].code in rules else ""
-    feedback = "\n".join([f"Advice (no points lost): {summary}", *lines, hint])
-    return CheckResult(check.id, "static", check.title, "passed", check.points, check.points, feedback, mine)
-
-
-def _behavior_check(check: RubricCheck, verdict: Verdict | None, not_run_reason: str) -> CheckResult:
-    kind = "pytest" if check.kind == "pytest" else "behavior"
-    if verdict is None:
-        return CheckResult(check.id, kind, check.title, "skipped", 0.0, check.points, not_run_reason)
-    status = verdict.status if verdict.status in {"passed", "failed", "error", "skipped"} else "error"
-    score = check.points if status == "passed" else 0.0
-    return CheckResult(
-        check.id, kind, verdict.title or check.title, status, score, check.points,
-        verdict.feedback, [], dict(verdict.details),
-    )
-
-
-def _pytest_checks(check: RubricCheck, behavior: BehaviorOutcome | None, not_run_reason: str) -> list[CheckResult]:
-    """A rubric pytest file: one check per test (``<id>::<test>``), worth the test's points.
-
-    When no test ran (behavior not run, app not loaded, a collection error in the file),
-    the file stands as one check worth the rubric entry's points, so the maximum score
-    is the same for every student.
-    """
-    prefix = f"{check.id}::"
-    per_test = [v for v in (behavior.verdicts.values() if behavior else ()) if v.id.startswith(prefix)]
-    if not per_test:
-        verdict = behavior.verdicts.get(check.id) if behavior else None
-        return [_behavior_check(check, verdict, not_run_reason)]
-    results = []
-    for verdict in per_test:
-        points = float(verdict.points) if verdict.points is not None else 0.0
-        test_check = RubricCheck(verdict.id, "pytest", points, verdict.title or verdict.id)
-        results.append(_behavior_check(test_check, verdict, not_run_reason))
-    return results
-
-
-def _enforce_prerequisites(results: list[CheckResult]) -> None:
-    """A check whose prerequisite did not pass is skipped, never failed (check50)."""
-    by_id = {r.id: r for r in results}
-    specs = all_checks()
-    changed = True
-    while changed:
-        changed = False
-        for result in results:
-            spec = specs.get(result.id)
-            if spec is None or result.status == "skipped":
-                continue
-            for req in spec.requires:
-                prerequisite = by_id.get(req)
-                if prerequisite is not None and prerequisite.status != "passed":
-                    result.status, result.score = "skipped", 0.0
-                    result.feedback = f"Skipped: it needs '{req}' to pass first."
-                    changed = True
-                    break
+REVIEW_CODES = frozenset({"INT001"})
+STATIC_ONLY = "Not run: static analysis only; this check does not count towards the score."
 
 
 def score_submission(
@@ -103,35 +33,82 @@ def score_submission(
     not_run_reason: str = "Behavior checks were not run (static analysis only).",
     fatal_error: str | None = None,
     unanalysed: list[str] = (),  # type: ignore[assignment]
+    has_endpoint: bool = True,
+    static_only: bool = False,
 ) -> Report:
     results: list[CheckResult] = []
     for check in rubric.checks:
         if check.kind == "static":
-            results.append(_static_check(check, findings, parsed_any, list(unanalysed)))
+            results.append(check_results.static_check(check, findings, parsed_any, has_endpoint, list(unanalysed)))
+        elif static_only:
+            results.append(_not_counted(check))
         elif check.kind == "pytest":
-            results.extend(_pytest_checks(check, behavior, not_run_reason))
+            expected, points = _expected_tests(check)
+            results.extend(check_results.pytest_checks(check, expected, points, behavior, not_run_reason))
         else:
             verdict = behavior.verdicts.get(check.id) if behavior else None
-            results.append(_behavior_check(check, verdict, not_run_reason))
-    _enforce_prerequisites(results)
+            results.append(check_results.behavior_check(check, verdict, not_run_reason))
+    check_results.enforce_prerequisites(results)
+    criteria = criteria_results(rubric, [r for r in results if r.max_score > 0 or r.kind == "static"
+                                         or not static_only])
+    total = round(sum(c.score for c in criteria), 4)
+    maximum = round(sum(c.max_score for c in criteria), 4)
+    applied = caps(rubric, results)
+    cap = None
+    if applied:
+        tightest = min(applied, key=lambda c: c.percent)
+        limit = round(maximum * tightest.percent / 100, 4)
+        cap = {"percent": tightest.percent, "at": limit, "because": tightest.because, "applied": total > limit}
+        total = min(total, limit)
     errors = list(static_errors)
     run: dict = {}
     if behavior is not None:
         errors.extend(behavior.errors)
         run = dict(behavior.run)
-    status = "graded"
-    if fatal_error:
-        errors.insert(0, fatal_error)
-        status = "error"
-    return Report(
+    report = Report(
         submission=name,
         rubric=rubric.describe(),
-        score=round(sum(r.score for r in results), 4),
-        max_score=round(sum(r.max_score for r in results), 4),
-        status=status,
+        score=total,
+        max_score=maximum,
+        status=_status(fatal_error, findings, results, behavior),
         checks=results,
         findings=sorted(findings),
-        errors=errors,
+        errors=[fatal_error, *errors] if fatal_error else errors,
         run=run,
         grader_version=__version__,
+        criteria=criteria,
+        cap=cap,
+        mode="static-only" if static_only else "full",
     )
+    return report
+
+
+def _status(fatal_error: str | None, findings: list[Finding], results: list[CheckResult],
+            behavior: BehaviorOutcome | None) -> str:
+    if fatal_error:
+        return "error"
+    if any(f.code in REVIEW_CODES for f in findings):
+        return "review"
+    if any(r.status == "timeout" for r in results):
+        return "timeout"
+    return "graded"
+
+
+def _not_counted(check: RubricCheck) -> CheckResult:
+    kind = "pytest" if check.kind == "pytest" else "behavior"
+    return CheckResult(check.id, kind, check.title, "skipped", 0.0, 0.0, STATIC_ONLY,  # type: ignore[arg-type]
+                       criterion=check.criterion, visibility=check.visibility)  # type: ignore[arg-type]
+
+
+def _expected_tests(check: RubricCheck) -> tuple[list | str, list[float] | str]:
+    """The instructor's tests, read by the parent: their names and points are the rubric's."""
+    if check.path is None:
+        return "the rubric names no test file", "the rubric names no test file"
+    try:
+        source = check.path.read_text(encoding="utf-8")
+        tests = expected_tests(source, check.path.name)
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"the test file cannot be read ({exc})", ""
+    except RubricError as exc:
+        return str(exc), ""
+    return tests, split_points(check.points, [t.points_mark for t in tests]) if tests else "no test function"

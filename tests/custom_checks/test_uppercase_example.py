@@ -22,7 +22,8 @@ CUSTOM = ("uppercase::test_processed_file_is_uppercased", "uppercase::test_upper
 # Measured verdicts of the three custom tests, and the whole score out of 30.
 EXPECTED = {
     "good": (("passed", "passed", "passed"), 30),
-    "inline": (("passed", "failed", "passed"), 19),
+    # Inline: the built-in task-scheduled and response-before-processing fail too.
+    "inline": (("passed", "failed", "passed"), 16),
     "wrong_case": (("failed", "failed", "passed"), 21),
     "task_crashes": (("failed", "failed", "passed"), 21),
 }

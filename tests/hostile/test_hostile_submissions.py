@@ -136,9 +136,12 @@ def test_protections_as_root(grader_temp):
 
 
 def test_no_python_files(grader_temp):
+    """Nothing to grade is graded as nothing: app-loads fails, no static check scores."""
     graded = grade("no_python_files", grader_temp)
-    assert graded.report["status"] == "error"
-    assert "no Python files" in graded.errors_text
+    assert graded.report["status"] == "graded"
+    assert graded.report["score"] == 0
+    assert graded.check("app-loads")["status"] == "failed"
+    assert "no Python file" in graded.errors_text
 
 
 def test_several_candidate_apps_are_named(grader_temp):

@@ -177,7 +177,7 @@ class CheckContext:
         failed: list[Path2] = []
         created: list[Path2] = []
         created_set = {(e.root, e.path) for e in events if not e.is_dir and e.kind in ("create", "moved-to", FOUND)}
-        corruptions = diagnosis.corruptions(payload.data)
+        corruptions = diagnosis.Corruptions(payload.data)
 
         def look() -> None:
             for root, rel in touched:
@@ -189,9 +189,9 @@ class CheckContext:
                     created.append((root, rel))
                 if found.size == payload.size and witness.holds(root, rel, payload.data):
                     copies.append((root, rel))
-                elif found.size <= 2 * payload.size + 64:
-                    data = witness.read(root, rel, 2 * payload.size + 64)
-                    if data is not None and diagnosis.is_corruption(data, payload.data, corruptions):
+                elif corruptions.plausible_size(found.size):
+                    data = witness.read(root, rel, found.size)
+                    if data is not None and corruptions.explain(data) is not None:
                         failed.append((root, rel))
 
         witness.run_own(look)

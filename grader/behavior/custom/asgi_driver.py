@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from grader.behavior.student import task_recorder
-from grader.behavior.custom.loop_monitor import LoopMonitor
+from grader.behavior.student.loop_monitor import LoopMonitor
 from grader.behavior.student.task_recorder import TaskLog, describe_exception
 from grader.behavior.custom.workarea import FileState, WorkArea
 

@@ -21,7 +21,7 @@ import httpx
 
 from grader.behavior.student import task_recorder
 from grader.behavior.custom.asgi_driver import AsgiDriver, Exchange, lifespan
-from grader.behavior.custom.loop_monitor import LoopMonitor
+from grader.behavior.student.loop_monitor import LoopMonitor
 from grader.behavior.student.task_recorder import describe_exception
 from grader.behavior.custom.upload_result import TaskRun, UploadResult, changed_files, copies_of, sizes_of
 from grader.behavior.custom.workarea import WorkArea, sha256_of

@@ -10,7 +10,9 @@ held send) or, without a send trap, -> received.
 A busy machine delays answers too. The kernel counts how long the app's event-loop
 thread waited on a run queue for a CPU (``/proc/<tid>/schedstat``); that wait is not the
 app's doing and is subtracted. The thread is the one the kernel names as the sender of
-the probes' answers.
+the probes' answers. The parent can be late too (a busy grader process): every send of
+the app waits for the parent's send trap, so the parent's own lateness, measured by a
+heartbeat on its loop while the probes run, is subtracted as well.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from grader.behavior.observer.witness import Witness
 
 PROBE_INTERVAL_S = 0.05
 STALL_LIMIT_S = 0.25
+# The parent's probes alone fail a check past this: on a loaded machine they carry noise
+# that the app's own (exact, advisory) measurement does not.
+PROBE_LIMIT_S = 1.0
 MAX_PROBES = 400
+
+
+HEARTBEAT_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,11 @@ class Probe:
     sent_ms: float  # after the observed request started
     latency_s: float
     cpu_wait_s: float  # the loop thread's run-queue wait during the probe (kernel)
+    grader_late_s: float = 0.0  # the parent's own lateness while the probe was out
 
     @property
     def stall_s(self) -> float:
-        return max(0.0, self.latency_s - self.cpu_wait_s)
+        return max(0.0, self.latency_s - self.cpu_wait_s - self.grader_late_s)
 
 
 @dataclass
@@ -45,6 +54,8 @@ class LoopProbes:
     witness: Witness
     probes: list[Probe] = field(default_factory=list)
     loop_thread: int | None = None
+    # (instant, how late the parent's heartbeat woke) while probing
+    lateness: list[tuple[float, float]] = field(default_factory=list)
     _path: str = field(default_factory=lambda: f"/__grader_probe_{os.urandom(6).hex()}")
 
     def worst(self) -> Probe | None:
@@ -85,7 +96,15 @@ class LoopProbes:
         cpu_wait = 0.0
         if "wait0" in marks and "wait1" in marks:
             cpu_wait = max(0.0, (marks["wait1"] - marks["wait0"]) / 1e9)
-        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent), cpu_wait)
+        late = max((lag for at, lag in self.lateness if sent <= at <= answered + HEARTBEAT_S + lag), default=0.0)
+        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent), cpu_wait, late)
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            begun = time.monotonic()
+            await asyncio.sleep(HEARTBEAT_S)
+            now = time.monotonic()
+            self.lateness.append((now, max(0.0, now - begun - HEARTBEAT_S)))
 
     def _run_queue_wait(self) -> float | None:
         if self.loop_thread is None:
@@ -95,6 +114,13 @@ class LoopProbes:
 
     async def during(self, origin: float, stop: asyncio.Event, budget: float) -> None:
         """Probe until ``stop`` is set (the upload's tasks ended) or the budget runs out."""
+        beat = asyncio.ensure_future(self._heartbeat(stop))
+        try:
+            await self._probe_until(origin, stop, budget)
+        finally:
+            beat.cancel()
+
+    async def _probe_until(self, origin: float, stop: asyncio.Event, budget: float) -> None:
         until = time.monotonic() + budget
         while not stop.is_set() and time.monotonic() < until and len(self.probes) < MAX_PROBES:
             begun = time.monotonic()

@@ -48,9 +48,10 @@ def _tag() -> str:
 
 
 def _fresh(size: int) -> bytes:
-    """``size`` bytes: the tricky block, then random bytes (randbytes: ~1 GB/s)."""
+    """``size`` bytes: 16 random bytes (every payload starts differently), the tricky
+    block, then random bytes (randbytes: ~1 GB/s)."""
     rng = _rng()
-    body = TRICKY + rng.randbytes(max(0, size - len(TRICKY)))
+    body = rng.randbytes(16) + TRICKY + rng.randbytes(max(0, size - len(TRICKY) - 16))
     return body[:size]
 
 

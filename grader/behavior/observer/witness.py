@@ -21,10 +21,12 @@ from pathlib import Path
 from grader.behavior import linux
 from grader.behavior.observer import safe_fs
 from grader.behavior.observer.client import HttpClient
-from grader.behavior.observer.disk_watch import DiskWatch, FileEvent
+from grader.behavior.observer.disk_watch import CLOSE_READ, OPEN, READ, DiskWatch, FileEvent
 from grader.behavior.observer.send_trap import SendMark, SendTrap
 
 HoldHook = Callable[[], None]
+# What the parent's own reads of a file look like in the log.
+READS_OF_OWN = frozenset({OPEN, READ, CLOSE_READ})
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Witness:
     trap: SendTrap | None = None
     trap_state: str = "untrapped: the child did not hand over a send trap"
     own_reads: list[OwnReads] = field(default_factory=list)
+    _own_positions: set[int] = field(default_factory=set)
     _hooks: dict[int, HoldHook] = field(default_factory=dict)
     _reading: set[tuple[str, str]] | None = None
 
@@ -117,7 +120,10 @@ class Witness:
             work()
         finally:
             paths, self._reading = self._reading, None
-            self.own_reads.append(OwnReads(start, self.watch.pump(), frozenset(paths)))
+            own = OwnReads(start, self.watch.pump(), frozenset(paths))
+            self.own_reads.append(own)
+            self._own_positions.update(e.position for e in self.watch.events[own.start:own.end]
+                                       if (e.root, e.path) in own.paths and e.kind in READS_OF_OWN)
 
     def read(self, root: str, rel: str, max_bytes: int) -> bytes | None:
         if self._reading is not None:
@@ -130,10 +136,7 @@ class Witness:
         return safe_fs.holds(str(self.roots[root]), rel, expected)
 
     def is_own(self, event: FileEvent) -> bool:
-        for own in self.own_reads:
-            if own.start <= event.position < own.end and (event.root, event.path) in own.paths:
-                return True
-        return False
+        return event.position in self._own_positions
 
     def marks_for(self, connection: int) -> list[SendMark]:
         return [m for m in self.trap.marks if m.connection == connection] if self.trap else []

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from grader.behavior.student import task_recorder
+from grader.behavior.student.loop_monitor import LoopMonitor, Window
 from grader.behavior.student.task_recorder import TaskLog, describe_exception
 
 EXCHANGE_HEADER = b"x-grader-exchange"
@@ -34,6 +35,8 @@ class Record:
     tasks: TaskLog = field(default_factory=TaskLog)
     app_error: dict[str, str] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    window: Window | None = None
+    max_loop_gap_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +44,7 @@ class Record:
             "status": self.status,
             "tasks": [event.to_dict(self.started) for event in self.tasks.events],
             "app_error": self.app_error,
+            "max_loop_gap_ms": None if self.max_loop_gap_s is None else round(self.max_loop_gap_s * 1000, 1),
         }
 
 
@@ -55,8 +59,24 @@ class AdvisoryWrapper:
         self.records: dict[str, Record] = {}
         self.server: Any = None  # uvicorn.Server, to stop it
         self.lifespan_error: dict[str, str] | None = None
+        self.monitor = LoopMonitor()
+
+    def _held(self, send: Any) -> Any:
+        """``send`` with its duration not counted as a stall: every send of this process
+        waits for the parent's send trap, which is the grader's time, not the app's."""
+        async def held_send(message: dict[str, Any]) -> None:
+            begun = time.perf_counter()
+            try:
+                await send(message)
+            finally:
+                self.monitor.add_busy(time.perf_counter() - begun)
+
+        return held_send
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not self.monitor.running:
+            self.monitor.start()
+        send = self._held(send)
         if scope["type"] == "lifespan":
             try:
                 await self.app(scope, receive, send)
@@ -76,7 +96,7 @@ class AdvisoryWrapper:
         await self._recorded(tag, clean, receive, send)
 
     async def _recorded(self, tag: str, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        record = Record(started=time.perf_counter())
+        record = Record(started=time.perf_counter(), window=self.monitor.open_window())
         if len(self.records) < MAX_RECORDS:
             self.records[tag] = record
 
@@ -93,6 +113,8 @@ class AdvisoryWrapper:
             if record.status is None:
                 raise
         finally:
+            if record.window is not None:
+                record.max_loop_gap_s = self.monitor.close_window(record.window)
             record.done.set()
 
     async def _control(self, scope: dict[str, Any], send: Any) -> None:

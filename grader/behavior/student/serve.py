@@ -82,5 +82,5 @@ def _rubric_pytest_checks(found: Any, root: Path, settings: dict[str, Any], begu
         return {"errors": [f"The rubric's pytest checks need pytest installed with the grader ({exc})."]}
     deadline = begun + float(settings.get("timeout") or 30) * 0.93
     outcome = run_from_settings(found.app, root, found.route.path, found.route.field, settings, deadline)
-    return {"verdicts": [v.to_dict() for v in outcome.get("verdicts", {}).values()],
+    return {"verdicts": list(outcome.get("verdicts", {}).values()),
             "errors": list(outcome.get("errors", []))}

@@ -1,10 +1,11 @@
-"""Measure how long the event loop stalls while the student's code runs on it.
+"""Measure how long the event loop stalls while the student's code runs on it (advisory).
 
-The grader shares the event loop with the app. The loop is responsive while it keeps
+Runs in the student's process, so what it says can only take a pass away (the parent's
+own probes decide the pass). The grader shares the event loop with the app. The loop is responsive while it keeps
 coming back to its selector to look for new I/O; a stall is the time between leaving
 the selector and entering it again (one pass over the ready callbacks: a ``time.sleep``
 or a blocking read inside ``async def`` code runs within it), minus the time the grader
-itself spent in synchronous work (disk snapshots).
+itself held the loop (a send waiting for the parent's send trap).
 
 How it is measured: the loop's selector ``select`` is wrapped, so each loop iteration
 is timed exactly and an idle loop costs nothing. A heartbeat coroutine (sleep a few
