@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from grader.behavior.harness import run as harness  # noqa: E402  (imported before forking, like the sandbox)
 from grader.behavior.harness.warmup import warm_up  # noqa: E402
 
-SAMPLES = ("seed_q3", "seed_q5", "beh_inline_processing", "beh_blocking_task", "beh_fixed_name", "good_sync_def")
+SAMPLES = ("upload_file_to_task", "save_then_process", "beh_inline_processing", "beh_blocking_task", "beh_fixed_name", "good_sync_def")
 TIMING_CHECKS = [
     "app-loads", "upload-accepted", "task-scheduled", "response-before-processing", "task-completes",
     "saved-file-intact", "saved-before-response", "loop-responsive", "concurrent-uploads-intact",

@@ -59,7 +59,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() in the parent before forking")
-    parser.add_argument("samples", nargs="*", default=["seed_q5", "seed_q3", "beh_custom_field"])
+    parser.add_argument("samples", nargs="*", default=["save_then_process", "upload_file_to_task", "beh_custom_field"])
     args = parser.parse_args()
     warm_up()
     if args.freeze:

@@ -2,7 +2,7 @@
 
     python bench/sandbox_modes.py [N]
 
-Runs N sequential sandboxed runs of sample_submissions/seed_q5 in each mode, first with
+Runs N sequential sandboxed runs of sample_submissions/save_then_process in each mode, first with
 a harness that only imports the app (the process machinery's own cost), then with the
 real harness (all behavior checks). Prints medians and p90 in milliseconds, and checks
 that both modes give the same verdicts.
@@ -22,7 +22,7 @@ from grader.behavior.sandbox import launcher  # noqa: E402
 from grader.behavior.runner import interpret  # noqa: E402
 from grader.behavior.sandbox.supervisor import DEFAULT_HARNESS, Sandbox, SandboxLimits  # noqa: E402
 
-SUBMISSION = ROOT / "sample_submissions" / "seed_q5"
+SUBMISSION = ROOT / "sample_submissions" / "save_then_process"
 NOOP = f"{ROOT / 'bench' / 'noop_harness.py'}:run_harness"
 
 

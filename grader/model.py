@@ -6,6 +6,7 @@ JSON Schema (``grader/reports/report.schema.json``). Add fields; never rename th
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Literal
@@ -156,7 +157,8 @@ class Report:
     mode: str = "full"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The report as JSON-ready data; every string printable (see :func:`printable`)."""
+        return printable({
             "schema_version": self.schema_version,
             "grader_version": self.grader_version,
             "submission": self.submission,
@@ -171,7 +173,35 @@ class Report:
             "criteria": [c.to_dict() for c in self.criteria],
             "cap": self.cap,
             "mode": self.mode,
-        }
+        })
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable_text(text: str) -> str:
+    """``text`` as any writer can take it: bytes that were not UTF-8 (file names decoded
+    with surrogateescape), lone surrogates (from the student's JSON) and control
+    characters (terminal escapes) become U+FFFD; newlines and tabs stay."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _CONTROL.sub("\ufffd", text)
+
+
+def printable(value: Any) -> Any:
+    """Every string in ``value`` (dicts, lists, keys included) made printable."""
+    if isinstance(value, str):
+        return printable_text(value)
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    return value
 
 
 def jsonable(value: Any) -> Any:

@@ -197,7 +197,7 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that could not be pickled
                     graded = crashed_job(job, f"grader internal error: {type(exc).__name__}: {exc}")
-                writer.write(graded)
+                _write_isolated(writer, job, graded)
                 progress.finished(job.student, graded.status, graded.score, graded.max_score, graded.seconds)
             if broken:
                 # Every job still in flight died with the pool: we cannot tell which one killed it.
@@ -213,6 +213,14 @@ def _run_jobs(jobs: list[Job], options: BatchOptions, writer: _Writer, progress:
         raise
 
 
+def _write_isolated(writer: _Writer, job: Job, graded: Graded) -> None:
+    """Write one student's reports; if that fails, an error report says why, and the class goes on."""
+    try:
+        writer.write(graded)
+    except Exception as exc:  # noqa: BLE001 - one student's report must never stop the class
+        writer.write(crashed_job(job, f"grader internal error while writing the report: {type(exc).__name__}: {exc}"))
+
+
 def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progress, work: Work) -> None:
     executor = _make_executor(options.executor, 1)
     started = time.perf_counter()
@@ -223,7 +231,7 @@ def _run_alone(job: Job, options: BatchOptions, writer: _Writer, progress: Progr
                                   "(crash or out of memory); it was retried alone and died again.")
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-    writer.write(graded)
+    _write_isolated(writer, job, graded)
     progress.finished(job.student, graded.status, graded.score, graded.max_score, time.perf_counter() - started)
 
 

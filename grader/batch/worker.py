@@ -51,10 +51,17 @@ def grade_job(job: Job) -> Graded:
 
 
 def finish(job: Job, report: Report, seconds: float) -> Graded:
+    from grader.pipeline import error_report
     from grader.reports.outputs import render_as
 
     report.run["content_hash"] = job.content_hash
-    texts = {fmt: render_as(report, fmt) for fmt in ("json", *job.formats)}
+    try:
+        texts = {fmt: render_as(report, fmt) for fmt in ("json", *job.formats)}
+    except Exception as exc:  # noqa: BLE001 - one student's odd report must not stop the class
+        report = error_report(job.student, job.rubric,
+                              f"grader internal error while writing the report: {type(exc).__name__}: {exc}")
+        report.run["content_hash"] = job.content_hash
+        texts = {fmt: render_as(report, fmt) for fmt in ("json", *job.formats)}
     return Graded(job.student, texts, report.status, report.score, report.max_score, seconds)
 
 

@@ -25,7 +25,6 @@ from typing import Any
 from grader.behavior.checks import core as _registers_checks  # noqa: F401
 from grader.behavior.checks.context import REGISTRY, REQUIRES, AppFacts, BudgetExhausted, CheckContext
 from grader.behavior.observer.client import HttpClient
-from grader.behavior.observer.loop_probe import STALL_LIMIT_S
 from grader.behavior.observer.witness import Witness
 from grader.behavior.outcome import BehaviorOutcome, Verdict
 from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits, SandboxResult
@@ -43,8 +42,8 @@ HANDOVER_TIMEOUT_S = 15.0
 RUN_ORDER = (
     "app-loads", "upload-accepted", "task-scheduled", "response-before-processing", "task-completes",
     "saved-file-intact", "saved-before-response", "loop-responsive", "missing-file-rejected",
-    "empty-upload-handled", "unicode-filename-handled", "filename-contained",
-    "concurrent-uploads-intact", "large-upload-intact",
+    "empty-upload-handled", "unicode-filename-handled", "filename-contained", "large-upload-intact",
+    "concurrent-uploads-intact",
 )
 # Checks that send their own uploads after the primary one run together (each waits for
 # its own tasks); any that does not pass runs again alone and that verdict stands: a pass
@@ -197,10 +196,9 @@ def _worth_overlapping(ctx: CheckContext) -> bool:
     if ctx.primary is None:
         return True  # nothing measured: the prerequisites decide (they skip the checks)
     exchange = ctx.primary.exchange
-    worst = ctx.loop_probes.worst() if ctx.loop_probes is not None else None
     took = (exchange.done or exchange.started) - exchange.started
     return (not exchange.timed_out and ctx.primary.tasks_done and took <= OVERLAP_MAX_PRIMARY_S
-            and (worst is None or worst.stall_s <= STALL_LIMIT_S))
+            and not ctx.stall_prone)
 
 
 async def _run_one(ctx: CheckContext, check_id: str) -> None:
@@ -248,6 +246,11 @@ def _outcome(res: SandboxResult, limits: SandboxLimits, measured: dict[str, Any]
         if "MemoryError" in sentence:
             outcome.errors.append(f"Your app used more than {limits.memory_mb} MiB of memory (the limit) "
                                   "while being imported.")
+    if ctx is None and "app-loads" not in outcome.verdicts or (
+            ctx is None and outcome.verdicts.get("app-loads", Verdict("", "")).status == "passed"):
+        # The parent never got an answer from the app: whatever the child says, it did not load.
+        why = outcome.errors[0] if outcome.errors else "its process stopped before it served any request."
+        outcome.verdicts["app-loads"] = Verdict("app-loads", "failed", "Your app never answered the grader: " + why)
     outcome.run["observer"] = {
         "send_trap": witness.trap_state,
         "ordering": "exact" if witness.trap is not None and witness.trap.broken is None else "approximate",

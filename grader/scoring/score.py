@@ -15,6 +15,7 @@ from grader.behavior.custom.spec import expected_tests, split_points
 from grader.behavior.outcome import BehaviorOutcome
 from grader.errors import RubricError
 from grader.model import CheckResult, Finding, Report
+from grader.reports.loading import report_from_dict
 from grader.scoring import checks as check_results
 from grader.scoring.criteria import caps, criteria_results
 from grader.scoring.rubric import Rubric, RubricCheck
@@ -80,7 +81,8 @@ def score_submission(
         cap=cap,
         mode="static-only" if static_only else "full",
     )
-    return report
+    # Student-made strings (file names, routes, output) reach every writer printable.
+    return report_from_dict(report.to_dict())
 
 
 def _status(fatal_error: str | None, findings: list[Finding], results: list[CheckResult],

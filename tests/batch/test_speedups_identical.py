@@ -28,7 +28,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
 # Quick samples (no task that sleeps) that still fail, pass and skip different checks.
 # beh_fixed_name saves every upload under one name: run together, its uploads overwrite
 # each other, so its failures must be confirmed alone to match.
-NAMES = ("seed_q5", "seed_q4", "beh_task_raises", "beh_path_escape", "bg005_detached_tasks", "sec001_unsafe_filename",
+NAMES = ("save_then_process", "bytes_to_file_task", "beh_task_raises", "beh_path_escape", "bg005_detached_tasks", "sec001_unsafe_filename",
          "beh_fixed_name")
 _DURATION = re.compile(r"\d+(?:\.\d+)?\s?ms\b")
 # Names a student's app draws at random (uuid4().hex) for the files it saves, and the

@@ -107,7 +107,7 @@ def test_missing_file_rejected_fails_when_the_app_crashes_on_none() -> None:
 
 
 def test_failed_core_check_tells_what_was_sent_received_and_what_to_change() -> None:
-    result = observe_sample("seed_q3", checks=FAST)
+    result = observe_sample("upload_file_to_task", checks=FAST)
     details = verdict(result, "saved-before-response")["details"]
     assert "POST /upload" in details["sent"] and "field `file`" in details["sent"]
     assert details["received"].startswith("HTTP 200")

@@ -23,5 +23,5 @@ def test_timing_verdicts_are_stable_over_50_runs() -> None:
     assert proc.returncode == 0
     by_sample = {r["sample"]: r for r in report["results"]}
     assert by_sample["beh_blocking_task"]["not_passed"] == ["loop-responsive"]
-    assert by_sample["seed_q3"]["not_passed"] == ["saved-before-response"]
-    assert by_sample["seed_q5"]["not_passed"] == []
+    assert by_sample["upload_file_to_task"]["not_passed"] == ["saved-before-response"]
+    assert by_sample["save_then_process"]["not_passed"] == []

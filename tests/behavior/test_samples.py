@@ -20,10 +20,10 @@ NOT_PROCESSED_AFTER = {"task-scheduled", "response-before-processing"}
 # sample -> (failed checks, skipped checks); every other check passes.
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     # Saved by a task after the response, and never processed.
-    "seed_q3": (NOT_PROCESSED_AFTER | {"saved-before-response"}, {"task-completes"}),
+    "upload_file_to_task": (NOT_PROCESSED_AFTER | {"saved-before-response"}, {"task-completes"}),
     # The task gets bytes where it expects a file: it crashes before it saves or processes anything.
-    "seed_q4": (NOT_PROCESSED_AFTER | {"saved-file-intact"}, DEPENDS_ON_SAVED | {"task-completes"}),
-    "seed_q5": (set(), set()),
+    "bytes_to_file_task": (NOT_PROCESSED_AFTER | {"saved-file-intact"}, DEPENDS_ON_SAVED | {"task-completes"}),
+    "save_then_process": (set(), set()),
     # The report is written in the endpoint; the task only logs.
     "beh_inline_processing": (NOT_PROCESSED_AFTER, {"task-completes"}),
     "beh_task_raises": ({"task-completes"}, set()),
@@ -51,8 +51,8 @@ def test_sample_verdicts(sample: str) -> None:
     assert result["run"]["observer"]["ordering"] == "exact"
 
 
-def test_seed_q3_is_saved_by_the_task_after_the_response() -> None:
-    timeline = observe_sample("seed_q3")["run"]["primary_timeline"]
+def test_upload_file_to_task_is_saved_by_the_task_after_the_response() -> None:
+    timeline = observe_sample("upload_file_to_task")["run"]["primary_timeline"]
     assert timeline["saved_before_response"] == []
     assert timeline["saved_after_response"] and timeline["saved_after_response"][0].startswith("saved_data-")
     assert timeline["output_after_response"] == [] and timeline["read_back_after_response"] == []

@@ -13,6 +13,9 @@ from tests.golden.normalize import GOLDEN, grade_sample, sample_names
 
 def main(names: list[str]) -> None:
     GOLDEN.mkdir(exist_ok=True)
+    for stale in GOLDEN.glob("*.json"):
+        if not names and stale.stem not in sample_names():
+            stale.unlink()
     for name in names or sample_names():
         result = grade_sample(name)
         (GOLDEN / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -40,7 +40,7 @@ def tree_digest(root: Path) -> str:
         dirnames.sort()
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(os.fsencode(path.relative_to(root)) + b"\0")
             digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()
 

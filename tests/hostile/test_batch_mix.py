@@ -10,7 +10,7 @@ from grader.pipeline import grade_path
 from tests.hostile.support import SUBMISSIONS, hostile_rubric, sandbox_processes
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
-GOOD = [SAMPLES / "seed_q5", SAMPLES / "good_sync_def", SAMPLES / "seed_q3"]
+GOOD = [SAMPLES / "save_then_process", SAMPLES / "good_sync_def", SAMPLES / "upload_file_to_task"]
 HOSTILE = [SUBMISSIONS / n for n in (
     "loop_in_endpoint", "fork_storm", "output_flood", "memory_hog", "os_exit_in_task", "fake_reports", "writes_outside",
 )]

@@ -23,7 +23,7 @@ def test_grading_works_when_the_grader_lives_under_tmp():
         shutil.copytree(ROOT / "grader", Path(tmp) / "grader", ignore=shutil.ignore_patterns("__pycache__"))
         env = {**os.environ, "PYTHONPATH": tmp, "GRADER_SANDBOX": "forkserver"}
         proc = subprocess.run(
-            [sys.executable, "-m", "grader", "grade", str(ROOT / "sample_submissions" / "seed_q5"),
+            [sys.executable, "-m", "grader", "grade", str(ROOT / "sample_submissions" / "save_then_process"),
              "--rubric", str(ROOT / "rubrics" / "background-file-processing.toml"), "--format", "json"],
             capture_output=True, text=True, cwd=tmp, env=env, timeout=120,
         )

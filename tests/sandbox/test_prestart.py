@@ -19,7 +19,7 @@ from grader.discovery import load_submission
 from grader.scoring.rubric import load_rubric
 from tests.batch.test_speedups_identical import comparable
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_submissions" / "seed_q5"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_submissions" / "save_then_process"
 
 
 def test_an_unused_prestarted_server_is_killed_not_awaited() -> None:

@@ -63,7 +63,7 @@ class UploadObservation:
     created: list[Path2] = field(default_factory=list)  # new files after the tasks
 
     def intact(self) -> list[str]:
-        return [shown(p) for p in self.evidence.copies]
+        return sorted({shown(p) for p in self.evidence.copies + self.evidence.copies_at_response})
 
 
 @dataclass
@@ -84,6 +84,35 @@ class CheckContext:
     # Which checks ran together, and which of them ran again alone (observed_run.OVERLAPPED).
     overlap: dict[str, list[str]] = field(default_factory=dict)
     _labels: int = 0
+
+    @property
+    def stall_prone(self) -> bool:
+        """The app blocks its event loop (loop-responsive failed): every upload waits for the
+        blocking task of the one before, so checks send fewer uploads, and an upload left
+        unanswered by a blocked server was not measured, not failed."""
+        loop = self.verdicts.get("loop-responsive")
+        return loop is not None and loop.status == "failed"
+
+    @property
+    def copies_at_response(self) -> bool:
+        """The primary upload was saved before its response left: later uploads' copies are
+        read while their responses are held, without waiting for their tasks."""
+        saved = self.verdicts.get("saved-before-response")
+        return saved is not None and saved.status == "passed"
+
+    async def upload_for_copy(self, label: str, payload: Payload) -> UploadObservation:
+        """An upload whose check looks for the saved copy (robustness checks)."""
+        wait = not self.copies_at_response
+        return await self.upload(label, payload, hold=True, wait_for_tasks=wait)
+
+    def unanswered(self, check_id: str, exchanges: list[HttpExchange]) -> Verdict | None:
+        """A timeout verdict when a blocked server left uploads of this check unanswered."""
+        if not self.stall_prone or not any(e.timed_out or e.status is None for e in exchanges):
+            return None
+        return Verdict(check_id, "timeout",
+                       f"Not measured: your server did not answer within {max(e.budget_s for e in exchanges):g} s, "
+                       "because its event loop was blocked by the task of an earlier upload (see loop-responsive, "
+                       "which costs the points for that).")
 
     def budget(self) -> float:
         left = self.deadline - time.monotonic()
@@ -132,7 +161,8 @@ class CheckContext:
         finally:
             witness.release_hold(connection)
         marks = witness.marks_for(connection)
-        exact = witness.trap is not None and witness.trap.broken is None and bool(marks)
+        trapped = witness.trap is not None and witness.trap.broken is None
+        exact = trapped and bool(marks)
         response_position = marks[-1].position if exact else (witness.position() if exchange.done else None)
         advisory: dict[str, Any] | None = None
         tasks_done = False
@@ -148,8 +178,13 @@ class CheckContext:
                 self.app_errors.append(error)
         end = witness.position()
         events = [e for e in witness.watch.events[start:end] if not witness.is_own(e)]
-        return self._observe(payload, exchange, events, response_position, exact, at_response,
-                             tasks_done, advisory)
+        observation = self._observe(payload, exchange, events, response_position, exact, at_response,
+                                    tasks_done, advisory)
+        # (When the parent cannot tell which request a send answers at all, the order falls
+        # back to the parent's clock instead: that is the machine, not the app.)
+        mapped = trapped and any(m.connection is not None for m in witness.trap.marks)  # type: ignore[union-attr]
+        observation.evidence.bypassed = mapped and not marks and exchange.status is not None
+        return observation
 
     def _look_at_response(self, start: int, payload: Payload, at_response: dict[str, Any]) -> None:
         """Runs while a send of the response is held: the disk as the response leaves."""
@@ -172,6 +207,11 @@ class CheckContext:
                  tasks_done: bool, advisory: dict[str, Any] | None) -> UploadObservation:
         witness = self.witness
         touched = sorted({(e.root, e.path) for e in events if not e.is_dir})
+        if witness.watch.incomplete:
+            # Events were lost: look at every file the size of the payload too.
+            for root, base in witness.roots.items():
+                touched += [(root, rel) for rel, found in safe_fs.walk_files(str(base)) if found.size == payload.size
+                            and (root, rel) not in touched]
         final_sizes: dict[Path2, int] = {}
         copies: list[Path2] = []
         failed: list[Path2] = []

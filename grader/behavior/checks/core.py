@@ -74,6 +74,8 @@ async def task_scheduled(ctx: CheckContext) -> Verdict:
     """After the response left the server, your app processed the upload: it read the saved file back or wrote output derived from it (saving it is not processing it). The grader sees this on the disk itself."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("task-scheduled", run)) is not None:
+        return unseen
     if evidence.work_after:
         return verdict("task-scheduled", True, "After the response: " + _work_after_text(run) + ".",
                        timeline=timeline(run))
@@ -94,6 +96,8 @@ async def response_before_processing(ctx: CheckContext) -> Verdict:
     """The processing happens after the response: before the response left the server, your app had not read the saved upload back nor written any output derived from it, and it did so afterwards. Saving the upload before responding is expected."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("response-before-processing", run)) is not None:
+        return unseen
     before = _processing_before_text(run)
     if before:
         return verdict(
@@ -179,6 +183,8 @@ async def saved_before_response(ctx: CheckContext) -> Verdict:
     """The complete copy of the upload already existed when the response left the server: save the file in the endpoint, then schedule the processing of the saved path."""
     run = _primary(ctx)
     evidence = run.evidence
+    if (unseen := _unobservable("saved-before-response", run)) is not None:
+        return unseen
     if evidence.exact:
         at_response = sorted(shown(p) for p in evidence.copies_at_response)
     else:  # no held send: a copy none of whose writes came after the response
@@ -232,6 +238,14 @@ async def loop_responsive(ctx: CheckContext) -> Verdict:
 
 
 # ---- helpers ------------------------------------------------------------------------
+def _unobservable(check_id: str, run: UploadObservation) -> Verdict | None:
+    """No verdict on order without a complete, trusted view of it: never a pass by default."""
+    why = run.evidence.unobservable
+    if why is None:
+        return None
+    return Verdict(check_id, "error", f"Could not be measured: {why}.", {"timeline": timeline(run)})
+
+
 def _ms(run: UploadObservation, event: FileEvent) -> float:
     return round((event.stamp - run.exchange.started) * 1000, 1)
 

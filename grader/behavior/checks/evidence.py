@@ -39,6 +39,18 @@ class UploadEvidence:
     written: list[Path2] = field(default_factory=list)  # every file written during the exchange
     exact: bool = False  # the response position comes from a held send
     incomplete: str | None = None  # the event log may miss events
+    # The send trap was active, yet this response reached the parent without a held send:
+    # it left the server by a path the parent could not observe.
+    bypassed: bool = False
+
+    @property
+    def unobservable(self) -> str | None:
+        """Why the order of this upload's events cannot be trusted (None: it can)."""
+        if self.bypassed:
+            return "the response reached the grader without passing the send trap every send of your app goes through"
+        if self.incomplete:
+            return f"the grader could not see every file operation ({self.incomplete})"
+        return None
 
     @property
     def processing_before(self) -> bool:

@@ -35,7 +35,9 @@ def _new_files(run: UploadObservation) -> str:
 @check("large-upload-intact", requires=("saved-file-intact",))
 async def large_upload_intact(ctx: CheckContext) -> Verdict:
     """A large upload (4 MiB unless the rubric sets behavior.large_upload_mb) is accepted and saved byte for byte."""
-    run = await ctx.upload("large", large_payload(ctx.large_upload_mb))
+    run = await ctx.upload_for_copy("large", large_payload(ctx.large_upload_mb))
+    if (waited := ctx.unanswered("large-upload-intact", [run.exchange])) is not None:
+        return waited
     size = f"{ctx.large_upload_mb:g} MiB"
     copies = run.intact()
     if is_2xx(run.exchange) and copies:
@@ -53,8 +55,12 @@ async def large_upload_intact(ctx: CheckContext) -> Verdict:
 @check("concurrent-uploads-intact", requires=("saved-file-intact",))
 async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
     """Eight uploads sent at the same time, with distinct names and contents, are all saved byte for byte: no upload overwrites another."""
-    payloads = concurrent_payloads()
-    runs = await asyncio.gather(*(ctx.upload(f"concurrent-{i}", p) for i, p in enumerate(payloads)))
+    # An app whose tasks block the event loop serves uploads one task at a time: two
+    # uploads at once still show an overwrite, in a time the run has.
+    payloads = concurrent_payloads()[:2 if ctx.stall_prone else CONCURRENT_UPLOADS]
+    runs = await asyncio.gather(*(ctx.upload_for_copy(f"concurrent-{i}", p) for i, p in enumerate(payloads)))
+    if (waited := ctx.unanswered("concurrent-uploads-intact", [r.exchange for r in runs])) is not None:
+        return waited
     saved: set[str] = set()
     missing = []
     for payload, run in zip(payloads, runs):
@@ -65,15 +71,15 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
     refused = [f"{p.filename}: {r.exchange.received()}" for p, r in zip(payloads, runs) if not is_2xx(r.exchange)]
     if not missing and not refused:
         return verdict("concurrent-uploads-intact", True,
-                       f"All {CONCURRENT_UPLOADS} concurrent uploads were saved intact.", saved_files=sorted(saved))
+                       f"All {len(payloads)} concurrent uploads were saved intact.", saved_files=sorted(saved))
     shared = _shared_name(runs)
     cause = (f" They were saved under one name, {shown(shared)}: each upload overwrote the one before "
              "(or their bytes interleaved)." if shared else "")
     return verdict(
         "concurrent-uploads-intact", False,
-        f"{len(missing)} of {CONCURRENT_UPLOADS} concurrent uploads were not saved intact"
+        f"{len(missing)} of {len(payloads)} concurrent uploads were not saved intact"
         + (f"; {len(refused)} did not get a 2xx" if refused else "") + "." + cause,
-        sent=f"{CONCURRENT_UPLOADS} uploads at once to {ctx.route_text()}: "
+        sent=f"{len(payloads)} uploads at once to {ctx.route_text()}: "
              + ", ".join(p.filename for p in payloads[:3]) + ", ...",
         received="; ".join(refused[:3]) or "all 2xx",
         measured=f"missing or overwritten: {', '.join(missing)}",
@@ -85,14 +91,14 @@ async def concurrent_uploads_intact(ctx: CheckContext) -> Verdict:
 
 def _shared_name(runs: list[UploadObservation]) -> Path2 | None:
     """The file several uploads were each saved to (a fixed save name), if any: it holds
-    the bytes of the one written last, and most uploads' events wrote it."""
-    writers: Counter[Path2] = Counter()
-    for run in runs:
-        for path in {(e.root, e.path) for e in run.events if not e.is_dir and e.kind in (CLOSE_WRITE, CREATE, MOVED_TO)}:
-            writers[path] += 1
-    holders = sorted({path for run in runs for path in run.evidence.copies}, key=lambda p: (-writers[p], p))
+    the bytes of one of them at the end, and it was written and closed more than once
+    while they ran. (The uploads' event windows overlap: each event counts once.)"""
+    events = {e.position: e for run in runs for e in run.events}
+    closes: Counter[Path2] = Counter((e.root, e.path) for e in events.values()
+                                     if not e.is_dir and e.kind in (CLOSE_WRITE, MOVED_TO))
+    holders = sorted({path for run in runs for path in run.evidence.copies}, key=lambda p: (-closes[p], p))
     for path in holders:
-        if writers[path] >= len(runs) // 2 + 1:
+        if closes[path] >= 2:
             return path
     return None
 
@@ -105,7 +111,9 @@ async def filename_contained(ctx: CheckContext) -> Verdict:
     landed = primary.evidence.copies + primary.evidence.copies_at_response + primary.created
     allowed = {(root, os.path.dirname(rel)) for root, rel in landed}
     payloads = hostile_payloads()
-    runs = await asyncio.gather(*(ctx.upload(f"hostile-{i}", p) for i, p in enumerate(payloads)))
+    runs = await asyncio.gather(*(ctx.upload_for_copy(f"hostile-{i}", p) for i, p in enumerate(payloads)))
+    if (waited := ctx.unanswered("filename-contained", [r.exchange for r in runs])) is not None:
+        return waited
     markers = [Path(p.filename).stem for p in payloads]
     written = {(e.root, e.path) for run in runs for e in run.events if not e.is_dir and e.kind in WRITES}
     escapes = sorted({path for path in written if any(m in path[1] for m in markers)
@@ -151,6 +159,8 @@ def _outside_roots(ctx: CheckContext, payloads: list) -> list[str]:
 async def missing_file_rejected(ctx: CheckContext) -> Verdict:
     """A POST without the file field gets a 4xx answer (FastAPI's validation gives 422), not a server error."""
     exchange = await ctx.post("missing-file", ctx.budget(), data={"comment": "no file here"})
+    if (waited := ctx.unanswered("missing-file-rejected", [exchange])) is not None:
+        return waited
     sent = f"{ctx.route_text()} with a form that has no `{ctx.app.field}` field"
     if is_4xx(exchange):
         return verdict("missing-file-rejected", True, f"Answered {exchange.status}.", sent=sent)
@@ -166,6 +176,8 @@ async def missing_file_rejected(ctx: CheckContext) -> Verdict:
 async def empty_upload_handled(ctx: CheckContext) -> Verdict:
     """A 0-byte upload gets a 2xx or a 4xx answer, not a 5xx."""
     run = await ctx.upload("empty", empty_payload(), wait_for_tasks=False)
+    if (waited := ctx.unanswered("empty-upload-handled", [run.exchange])) is not None:
+        return waited
     if is_2xx(run.exchange) or is_4xx(run.exchange):
         return verdict("empty-upload-handled", True, f"Answered {run.exchange.status}.")
     return verdict(
@@ -178,7 +190,7 @@ async def empty_upload_handled(ctx: CheckContext) -> Verdict:
 @check("unicode-filename-handled", requires=("saved-file-intact",))
 async def unicode_filename_handled(ctx: CheckContext) -> Verdict:
     """An upload named 'résumé 東京.txt' gets a 2xx and is saved byte for byte."""
-    run = await ctx.upload("unicode", unicode_payload())
+    run = await ctx.upload_for_copy("unicode", unicode_payload())
     copies = run.intact()
     if is_2xx(run.exchange) and copies:
         return verdict("unicode-filename-handled", True, f"Saved intact as {copies[0]}.", saved_files=copies)

@@ -1,8 +1,10 @@
-"""The files the parent uploads, drawn fresh at send time.
+"""The files the parent uploads, each marked with a tag drawn at send time.
 
-Each payload's bytes come from a generator seeded from ``os.urandom`` in the parent, at
-the moment the upload is built: nothing the child holds before the bytes arrive on its
-socket can predict them, so a file holding them was written after they arrived. Every
+Every payload starts with a line holding a random tag from ``os.urandom`` in the parent,
+drawn when the upload is built: nothing the child holds before the bytes arrive on its
+socket can predict it, so a file holding the payload was written after it arrived. The
+rest is the same every run, so the student's code meets the same bytes every time (a
+parser that chokes on some byte chokes on every run: the same grade, always). Every
 payload carries NUL bytes, CRLF and lone CR/LF, and invalid UTF-8, so a text-mode write,
 a decode or a newline translation corrupts it visibly.
 """
@@ -10,7 +12,6 @@ a decode or a newline translation corrupts it visibly.
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass
 
 # Text-mode writes, decoding and newline translation all change these bytes.
@@ -39,8 +40,7 @@ class Payload:
         return f"{self.filename!r} ({self.size:,} bytes)"
 
 
-def _rng() -> random.Random:
-    return random.Random(int.from_bytes(os.urandom(16), "big"))
+_FILLER_BLOCK = (TRICKY + bytes(range(256))) * 64
 
 
 def _tag() -> str:
@@ -48,11 +48,11 @@ def _tag() -> str:
 
 
 def _fresh(size: int) -> bytes:
-    """``size`` bytes: 16 random bytes (every payload starts differently), the tricky
-    block, then random bytes (randbytes: ~1 GB/s)."""
-    rng = _rng()
-    body = rng.randbytes(16) + TRICKY + rng.randbytes(max(0, size - len(TRICKY) - 16))
-    return body[:size]
+    """``size`` bytes: a line with a random tag (every payload starts differently and
+    unpredictably), then the tricky block and fixed filler."""
+    head = b"grader upload " + os.urandom(8).hex().encode() + b"\r\n"
+    repeats = size // len(_FILLER_BLOCK) + 1
+    return (head + TRICKY + _FILLER_BLOCK * repeats)[:size]
 
 
 def binary_payload() -> Payload:

@@ -13,6 +13,7 @@ for ids the parent already knows): it comes from the student's process.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +35,9 @@ ProgressFn = Callable[[str], None]
 def serve(workdir: str, settings: dict[str, Any], on_progress: ProgressFn | None = None) -> dict[str, Any]:
     progress = on_progress or (lambda phase: None)
     begun = time.perf_counter()
+    # A server writes to sockets its clients may have closed: EPIPE, not death (what any
+    # Python program gets by default; the sandbox's fork restored the default action).
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     fds = settings["fds"]
     trap = hand_over_send_trap(int(fds["control"]))
     root = Path(workdir).resolve()
