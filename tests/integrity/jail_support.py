@@ -8,23 +8,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from grader.behavior.sandbox.jail import cgroups, mountinfo
 from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits, SandboxResult
-from tests.hostile.support import sandbox_processes, use_private_tempdir
+from tests.hostile.support import sandbox_processes
 
 HERE = Path(__file__).resolve().parent
 ATTACKS = HERE / "jail_attacks"
 HARNESS = f"{HERE / 'jail_harness.py'}:run_harness"
 LIMITS = SandboxLimits(timeout=20, memory_mb=384, max_processes=32, disk_mb=64)
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-@pytest.fixture
-def grader_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every folder the grader makes goes here, so a test can see it is gone."""
-    return use_private_tempdir(monkeypatch, tmp_path / "grader-temp")
 
 
 def attack(name: str, where: Path, files: dict[str, str] | None = None) -> Path:

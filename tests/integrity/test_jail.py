@@ -17,7 +17,7 @@ import pytest
 from grader.behavior.sandbox import launcher
 from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits
 from tests.integrity.jail_support import (
-    HARNESS, LIMITS, ROOT, assert_nothing_left, attack, findings, grader_temp, run_attack,  # noqa: F401
+    HARNESS, LIMITS, ROOT, assert_nothing_left, attack, findings, run_attack,
 )
 
 PLACES = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "..", "../.."]

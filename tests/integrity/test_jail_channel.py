@@ -9,7 +9,7 @@ import psutil
 from grader.behavior.sandbox.channel import MAX_DEPTH, MessageReader, encode_message
 from grader.behavior.sandbox.supervise import MAX_PHASES
 from grader.behavior.sandbox.supervisor import Sandbox, SandboxLimits
-from tests.integrity.jail_support import HERE, assert_nothing_left, grader_temp  # noqa: F401
+from tests.integrity.jail_support import HERE, assert_nothing_left
 
 
 def frame(body: bytes) -> bytes:

@@ -10,7 +10,7 @@ import threading
 import time
 
 from grader.behavior.sandbox.supervisor import Sandbox
-from tests.integrity.jail_support import HERE, LIMITS, assert_nothing_left, grader_temp  # noqa: F401
+from tests.integrity.jail_support import HERE, LIMITS, assert_nothing_left
 
 FD_HARNESS = f"{HERE / 'jail_fd_harness.py'}:run_harness"
 
