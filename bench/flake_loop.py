@@ -1,15 +1,14 @@
-"""Run the timing-sensitive behavior checks N times per sample and report verdict stability.
+"""Grade every sample N times under load and report whether any verdict ever changed.
 
-Usage: python bench/flake_loop.py [--runs 50] [--no-burner] [--all-checks] [SAMPLE ...]
+Usage: python bench/flake_loop.py [--runs 20] [--no-burner] [--jobs 2] [--out FILE] [SAMPLE ...]
 
-``--all-checks`` runs the whole catalog (the robustness checks together, then any
-failure again alone: grader.behavior.harness.run.OVERLAPPED) instead of the
-timing-sensitive subset, and also counts how often each check needed its retry.
-
-Each run forks a child from this warm parent (as the sandbox does), copies the sample to
-a fresh <tmp>/sandbox/work, runs the harness there and sends the result back over a
-pipe. Meanwhile a burner process spins on another core, so the figures are measured
-under CPU contention. Exit status 1 when any sample's verdicts differ between runs.
+The copies (``<sample>__<n>``) are graded together in one ``grader batch``, the way a
+class is graded: the checks run concurrently with dozens of other submissions on the same
+cores, and (unless ``--no-burner``) a burner process keeps one more core busy. For each
+sample it prints whether the verdicts, the score and the report status were identical in
+every copy, and the spread of the figures the timing-sensitive verdicts rest on (the
+event-loop stall the app reports, the parent's probes). Exit status 1 when any sample's
+verdicts differ between copies.
 """
 
 from __future__ import annotations
@@ -17,10 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,110 +27,90 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.behavior.harness import run as harness  # noqa: E402  (imported before forking, like the sandbox)
-from grader.behavior.harness.warmup import warm_up  # noqa: E402
+from grader.batch.runner import BatchOptions, run_batch  # noqa: E402
+from grader.batch.progress import Progress  # noqa: E402
+from grader.scoring.rubric import load_rubric  # noqa: E402
 
-SAMPLES = ("upload_file_to_task", "save_then_process", "beh_inline_processing", "beh_blocking_task", "beh_fixed_name", "good_sync_def")
-TIMING_CHECKS = [
-    "app-loads", "upload-accepted", "task-scheduled", "response-before-processing", "task-completes",
-    "saved-file-intact", "saved-before-response", "loop-responsive", "concurrent-uploads-intact",
-]
+SAMPLES = REPO / "sample_submissions"
 
 
-CHECKS: list[str] | None = TIMING_CHECKS  # None: every check (--all-checks)
+def _burn(stop_at: float) -> None:
+    while time.monotonic() < stop_at:
+        pass
 
 
-def _child(work: str, conn: Any) -> None:
-    try:
-        result = harness.run_harness(work, {"checks": CHECKS, "timeout": 30})
-        conn.send(json.dumps(result))
-    finally:
-        os._exit(0)
+class _Quiet(Progress):
+    def finished(self, *args: Any, **kwargs: Any) -> None:
+        pass
 
 
-def run_once(sample: str) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
-        work = Path(tmp) / "sandbox" / "work"
-        shutil.copytree(REPO / "sample_submissions" / sample, work)
-        context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_child, args=(str(work), sender))
-        process.start()
-        sender.close()
-        data = receiver.recv() if receiver.poll(60) else None
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-        if data is None:
-            raise RuntimeError(f"{sample}: the child sent no result")
-        return json.loads(data)
+def _figures(report: dict[str, Any]) -> dict[str, float]:
+    loop = next((c for c in report["checks"] if c["id"] == "loop-responsive"), None)
+    measured = (loop or {}).get("details", {}).get("measured", "")
+    figures: dict[str, float] = {}
+    if "your app reports:" in measured:
+        figures["app_stall_ms"] = float(measured.rsplit("your app reports:", 1)[1].split("ms")[0])
+    if "slowest answered in" in measured:
+        figures["probe_ms"] = float(measured.split("slowest answered in", 1)[1].split("ms")[0])
+    return figures
 
 
-def _ordering_margin_ms(result: dict[str, Any]) -> float | None:
-    timeline = result["run"].get("primary_timeline") or {}
-    tasks = timeline.get("tasks") or []
-    if not tasks or timeline.get("response_complete_ms") is None:
-        return None
-    return tasks[0]["started_ms"] - timeline["response_complete_ms"]
-
-
-def measure(sample: str, runs: int) -> dict[str, Any]:
-    verdict_sets: Counter[str] = Counter()
-    gaps: list[float] = []
-    margins: list[float] = []
-    durations: list[float] = []
-    retried: Counter[str] = Counter()
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = run_once(sample)
-        durations.append(time.perf_counter() - started)
-        key = " ".join(f"{v['id']}={v['status']}" for v in result["verdicts"])
-        verdict_sets[key] += 1
-        if "max_loop_gap_ms" in result["run"]:
-            gaps.append(result["run"]["max_loop_gap_ms"])
-        retried.update((result["run"].get("overlap") or {}).get("retried_alone", []))
-        margin = _ordering_margin_ms(result)
-        if margin is not None:
-            margins.append(margin)
-    (common, count), = verdict_sets.most_common(1)
-    failing = sorted(item.split("=")[0] for item in common.split() if not item.endswith("=passed"))
-    return {
-        "sample": sample,
-        "runs": runs,
-        "distinct_verdict_sets": len(verdict_sets),
-        "stable": len(verdict_sets) == 1,
-        "not_passed": failing,
-        "loop_gap_ms": {"min": min(gaps, default=None), "median": statistics.median(gaps) if gaps else None,
-                        "max": max(gaps, default=None)},
-        "task_start_minus_response_ms_min": round(min(margins), 3) if margins else None,
-        "seconds_per_run_median": round(statistics.median(durations), 3),
-        "retried_alone": dict(retried),
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--no-burner", action="store_true", help="do not keep another core busy")
-    parser.add_argument("--all-checks", action="store_true", help="every check, not only the timing ones")
-    parser.add_argument("samples", nargs="*", default=list(SAMPLES))
-    args = parser.parse_args(argv)
-    global CHECKS
-    if args.all_checks:
-        CHECKS = None
-    warm_up()
-    burner = None
-    if not args.no_burner:
-        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        reports = [measure(sample, args.runs) for sample in args.samples]
-    finally:
-        if burner is not None:
-            burner.kill()
-            burner.wait()
-    load = os.getloadavg()[0]
-    print(json.dumps({"cpus": os.cpu_count(), "load_1min_at_end": load, "results": reports}, indent=2))
-    return 0 if all(r["stable"] for r in reports) else 1
+    parser.add_argument("samples", nargs="*")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-burner", action="store_true")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    names = args.samples or sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
+    with tempfile.TemporaryDirectory(prefix="flake-") as tmp:
+        klass = Path(tmp) / "class"
+        klass.mkdir()
+        for name in names:
+            for index in range(args.runs):
+                shutil.copytree(SAMPLES / name, klass / f"{name}__{index:03d}")
+        burner = None
+        if not args.no_burner:
+            burner = multiprocessing.Process(target=_burn, args=(time.monotonic() + 7200,), daemon=True)
+            burner.start()
+        started = time.monotonic()
+        try:
+            run_batch(BatchOptions(klass, Path(tmp) / "out", load_rubric(None), jobs=args.jobs, force=True),
+                      progress_factory=lambda total: _Quiet(total))
+        finally:
+            if burner is not None:
+                burner.kill()
+        elapsed = time.monotonic() - started
+        results = []
+        unstable = 0
+        for name in names:
+            outcomes: Counter[str] = Counter()
+            figures: dict[str, list[float]] = {}
+            for index in range(args.runs):
+                report = json.loads((Path(tmp) / "out" / f"{name}__{index:03d}.json").read_text(encoding="utf-8"))
+                key = json.dumps({"status": report["status"], "score": report["score"],
+                                  "checks": {c["id"]: c["status"] for c in report["checks"]}}, sort_keys=True)
+                outcomes[key] += 1
+                for figure, value in _figures(report).items():
+                    figures.setdefault(figure, []).append(value)
+            stable = len(outcomes) == 1
+            unstable += not stable
+            variants = [{"count": n, **json.loads(k)} for k, n in outcomes.most_common()]
+            results.append({
+                "sample": name, "stable": stable, "runs": args.runs, "score": variants[0]["score"],
+                "not_passed": sorted(c for c, s in variants[0]["checks"].items() if s != "passed"),
+                "figures": {f: [min(v), max(v)] for f, v in figures.items()},
+                **({"variants": variants} if not stable else {}),
+            })
+            print(f"{'ok  ' if stable else 'FLAKY'} {name:32} {variants[0]['score']:6g} "
+                  + " ".join(f"{f}={min(v):.0f}-{max(v):.0f}" for f, v in figures.items()), flush=True)
+    summary = {"runs_per_sample": args.runs, "samples": len(names), "unstable": unstable,
+               "burner": not args.no_burner, "jobs": args.jobs, "elapsed_s": round(elapsed, 1), "results": results}
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(names)} samples x {args.runs} runs in {elapsed:.0f} s: {unstable} unstable")
+    return 1 if unstable else 0
 
 
 if __name__ == "__main__":

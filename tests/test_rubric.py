@@ -8,13 +8,29 @@ from grader.errors import RubricError
 from grader.scoring.rubric import load_rubric, parse_rubric
 
 
-def test_default_rubric_loads_and_weights_core_checks_most():
+def test_default_rubric_is_made_of_criteria_with_a_capped_core():
     rubric = load_rubric(None)
-    points = {c.id: c.points for c in rubric.checks}
-    core = min(points["response-before-processing"], points["saved-file-intact"])
-    others = [p for cid, p in points.items() if cid not in {"response-before-processing", "saved-file-intact"}]
-    assert core > max(others)
-    assert rubric.max_score > 0
+    assert rubric.max_score == 100
+    by_id = {c.id: c for c in rubric.criteria}
+    core = by_id["processing-after-response"]
+    assert core.core and core.cap == 40 and core.partial == "all"
+    points = {c.id: sum(k.points for k in rubric.checks if k.criterion == c.id) for c in rubric.criteria}
+    assert points["processing-after-response"] == max(points.values())
+    assert {c.id for c in rubric.checks if c.cap} == {"app-loads", "upload-accepted"}
+    assert all(check.criterion in by_id for check in rubric.checks)
+
+
+def test_a_rubric_without_criteria_gives_each_check_its_own():
+    rubric = parse_rubric('title = "x"\n[[checks]]\nid = "BG001"\npoints = 2\n[[checks]]\nid = "app-loads"\npoints = 3\n')
+    assert [(c.id, c.checks) for c in rubric.criteria] == [("BG001", ("BG001",)), ("app-loads", ("app-loads",))]
+    assert [c.criterion for c in rubric.checks] == ["BG001", "app-loads"]
+
+
+def test_visibility_is_inherited_from_the_criterion():
+    rubric = parse_rubric('title = "x"\n[[criteria]]\nid = "c"\nvisibility = "hidden"\n'
+                          '[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n'
+                          '[[checks]]\nid = "BG003"\npoints = 1\ncriterion = "c"\nvisibility = "after_due_date"\n')
+    assert [c.visibility for c in rubric.checks] == ["hidden", "after_due_date"]
 
 
 @pytest.mark.parametrize(
@@ -32,6 +48,22 @@ def test_default_rubric_loads_and_weights_core_checks_most():
         ('title = "x"\n[[checks]]\nid = "BG001"\npoints = 1\n[[checks]]\nid = "BG001"\npoints = 2\n', "appears twice"),
         ('title = "x"\n[[checks]]\nid = "grp"\ncodes = ["ZZ999"]\npoints = 1\n', "unknown rule code 'ZZ999'"),
         ('title = "x"\n[[checks]]\nid = "t"\nkind = "pytest"\npath = "missing.py"\npoints = 1\n', "does not exist"),
+        ('title = "x"\n[[criteria]]\nid = "c"\n[[checks]]\nid = "BG001"\npoints = 1\n', "needs a criterion"),
+        ('title = "x"\n[[criteria]]\nid = "c"\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "d"\n',
+         "unknown criterion 'd'"),
+        ('title = "x"\n[[criteria]]\nid = "c"\ncore = true\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n',
+         "a core criterion needs a cap"),
+        ('title = "x"\n[[criteria]]\nid = "c"\npartial = "some"\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n',
+         "partial must be 'each'"),
+        ('title = "x"\n[[criteria]]\nid = "c"\ncap = 140\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n',
+         "cap must be a percent"),
+        ('title = "x"\n[[criteria]]\nid = "c"\n[[criteria]]\nid = "c"\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n',
+         "criteria id 'c' appears twice"),
+        ('title = "x"\n[[criteria]]\nid = "c"\n[[criteria]]\nid = "d"\n[[checks]]\nid = "BG001"\npoints = 1\ncriterion = "c"\n',
+         "criterion 'd' has no check"),
+        ('title = "x"\n[[checks]]\nid = "BG001"\npoints = 1\nvisibility = "secret"\n', "visibility must be one of"),
+        ('title = "x"\n[behavior]\nlarge_upload_mb = 1000\n[[checks]]\nid = "BG001"\npoints = 1\n', "at most 256"),
+        ('title = "x"\n[static]\nblocking_calls = ["sleep"]\n[[checks]]\nid = "BG001"\npoints = 1\n', "dotted names"),
     ],
 )
 def test_bad_rubric_is_one_line_naming_the_problem(text, expected):
@@ -46,3 +78,100 @@ def test_grouped_static_check_and_inform_mode():
     rubric = parse_rubric('title = "x"\n[[checks]]\nid = "reads"\ncodes = ["bg001"]\npoints = 2\non_finding = "inform"\n')
     (check,) = rubric.checks
     assert check.kind == "static" and check.codes == ("BG001",) and not check.fail_on_finding
+
+
+def _report(text: str, verdicts: dict[str, str], findings=()):  # noqa: ANN001
+    from grader.behavior.outcome import BehaviorOutcome, Verdict
+    from grader.scoring.score import score_submission
+
+    rubric = parse_rubric(text)
+    behavior = BehaviorOutcome(verdicts={k: Verdict(k, v) for k, v in verdicts.items()})
+    return score_submission("s", rubric, list(findings), [], parsed_any=True, behavior=behavior)
+
+
+CORE_RUBRIC = '''title = "x"
+[[criteria]]
+id = "app"
+[[criteria]]
+id = "core"
+partial = "all"
+core = true
+cap = 40
+[[criteria]]
+id = "extra"
+[[checks]]
+id = "app-loads"
+criterion = "app"
+points = 10
+cap = 30
+[[checks]]
+id = "upload-accepted"
+criterion = "app"
+points = 10
+[[checks]]
+id = "task-scheduled"
+criterion = "core"
+points = 30
+[[checks]]
+id = "BG006"
+criterion = "core"
+points = 10
+[[checks]]
+id = "missing-file-rejected"
+criterion = "extra"
+points = 40
+'''
+
+
+def test_a_failed_core_criterion_costs_its_points_once_and_caps_the_total():
+    report = _report(CORE_RUBRIC, {"app-loads": "passed", "upload-accepted": "passed", "task-scheduled": "failed",
+                                   "missing-file-rejected": "passed"})
+    by_id = {c.id: c for c in report.criteria}
+    assert by_id["core"].score == 0 and by_id["core"].status == "failed"
+    assert next(c for c in report.checks if c.id == "BG006").score == 0  # passed, but its criterion is 'all'
+    assert report.cap == {"percent": 40.0, "at": 40.0, "because": report.cap["because"], "applied": True}
+    assert report.score == 40
+
+
+def test_a_static_finding_alone_does_not_cap_an_app_whose_behavior_passed():
+    from grader.model import Finding, Severity
+
+    finding = Finding("main.py", 3, 1, "BG006", Severity.ERROR, "no background work")
+    report = _report(CORE_RUBRIC, {"app-loads": "passed", "upload-accepted": "passed", "task-scheduled": "passed",
+                                   "missing-file-rejected": "passed"}, [finding])
+    assert report.cap is None
+    assert report.score == 60  # the core criterion's 40 points are lost, nothing more
+
+
+def test_a_failed_check_with_a_cap_caps_the_total():
+    report = _report(CORE_RUBRIC, {"app-loads": "failed"})
+    assert report.cap["percent"] == 30 and report.score <= 30
+
+
+def test_static_only_scores_out_of_the_static_points():
+    from grader.scoring.score import score_submission
+
+    rubric = parse_rubric(CORE_RUBRIC)
+    report = score_submission("s", rubric, [], [], parsed_any=True, behavior=None, static_only=True)
+    assert report.mode == "static-only" and report.max_score == 10 and report.score == 10
+
+
+def test_no_upload_endpoint_means_no_static_points():
+    from grader.scoring.score import score_submission
+
+    rubric = parse_rubric(CORE_RUBRIC)
+    report = score_submission("s", rubric, [], [], parsed_any=True, behavior=None, static_only=True,
+                              has_endpoint=False)
+    assert next(c for c in report.checks if c.id == "BG006").status == "not-applicable"
+    assert report.score == 0
+
+
+def test_an_int001_finding_puts_the_report_in_review_and_keeps_the_score():
+    from grader.model import Finding, Severity
+
+    finding = Finding("main.py", 1, 1, "INT001", Severity.WARNING, "reaches into the grader")
+    from grader.scoring.score import score_submission
+
+    rubric = parse_rubric(CORE_RUBRIC)
+    report = score_submission("s", rubric, [finding], [], parsed_any=True, behavior=None, static_only=True)
+    assert report.status == "review" and report.score == 10

@@ -115,6 +115,13 @@ _SPECS = [
         ("app-loads",),
     ),
     CheckSpec(
+        "processing-effect",
+        "The processing produces the expected result",
+        "After the response, your processing wrote an output file that holds what the assignment "
+        "asks for (the rubric's checker reads it, with the upload it came from).",
+        ("task-scheduled",),
+    ),
+    CheckSpec(
         "unicode-filename-handled",
         "A Unicode filename is accepted and saved intact",
         "An upload named 'résumé 東京.txt' gets a 2xx and is saved byte for byte.",

@@ -41,9 +41,9 @@ HANDOVER_TIMEOUT_S = 15.0
 # limit before it loses the quick ones.
 RUN_ORDER = (
     "app-loads", "upload-accepted", "task-scheduled", "response-before-processing", "task-completes",
-    "saved-file-intact", "saved-before-response", "loop-responsive", "missing-file-rejected",
-    "empty-upload-handled", "unicode-filename-handled", "filename-contained", "large-upload-intact",
-    "concurrent-uploads-intact",
+    "processing-effect", "saved-file-intact", "saved-before-response", "loop-responsive",
+    "missing-file-rejected", "empty-upload-handled", "unicode-filename-handled", "filename-contained",
+    "large-upload-intact", "concurrent-uploads-intact",
 )
 # Checks that send their own uploads after the primary one run together (each waits for
 # its own tasks); any that does not pass runs again alone and that verdict stands: a pass
@@ -83,7 +83,8 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
                 witness.take_send_trap(control, HANDOVER_TIMEOUT_S)
                 measured.update(asyncio.run(_drive(witness, token, child, begun, limits.timeout, wanted,
                                                    large_upload_mb, settings.get("exchange_timeout"),
-                                                   overlap=settings.get("overlap", _overlap_default()))) or {})
+                                                   overlap=settings.get("overlap", _overlap_default()),
+                                                   uploads=_uploads(settings))) or {})
             finally:
                 # Every send of the child waits for the trap (asyncio wakes its loop from a
                 # worker thread with one): keep letting them through until the child ends.
@@ -94,6 +95,14 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
             sock.close()
         shutil.rmtree(sockets_dir, ignore_errors=True)
     return _outcome(holder.get("res") or SandboxResult(timed_out=True), limits, measured, wanted, witness)
+
+
+def _uploads(settings: dict[str, Any]) -> dict[str, Any]:
+    """What the rubric says the primary upload is, and what its processing must produce."""
+    chosen = {"fixture": settings.get("fixture") or "binary.bin", "fixture_base": settings.get("fixture_base")}
+    if settings.get("effect"):
+        chosen["effect"] = dict(settings["effect"])
+    return chosen
 
 
 def _overlap_default() -> bool:
@@ -113,7 +122,7 @@ def _roots(box: Sandbox) -> dict[str, Path]:
 
 async def _drive(witness: Witness, token: str, child: threading.Thread, begun: float, timeout: float,
                  wanted: list[str], large_upload_mb: float, exchange_budget_s: float | None,
-                 overlap: bool) -> dict[str, Any] | None:
+                 overlap: bool, uploads: dict[str, Any]) -> dict[str, Any] | None:
     loop = asyncio.get_running_loop()
     witness.attach(loop)
     deadline = begun + timeout * DEADLINE_SHARE
@@ -127,7 +136,8 @@ async def _drive(witness: Witness, token: str, child: threading.Thread, begun: f
         if not app.path.startswith("/"):
             app = AppFacts(app.name, "/" + app.path, app.field, app.notes)
         budget = float(exchange_budget_s or min(10.0, max(2.0, timeout / 3)))
-        ctx = CheckContext(witness, app, token, deadline, exchange_budget_s=budget, large_upload_mb=large_upload_mb)
+        ctx = CheckContext(witness, app, token, deadline, exchange_budget_s=budget, large_upload_mb=large_upload_mb,
+                           **uploads)
         started = time.monotonic()
         await _run_checks(ctx, wanted, overlap)
         await witness.client.request("shutdown", "POST", f"/__grader__/{token}/shutdown", 2.0)
@@ -140,9 +150,7 @@ async def _release_sends_until_done(witness: Witness, child: threading.Thread, l
     loop = asyncio.get_running_loop()
     witness.attach(loop)
     try:
-        until = time.monotonic() + limit
-        while child.is_alive() and time.monotonic() < until:
-            await asyncio.sleep(0.05)
+        await loop.run_in_executor(None, child.join, limit)
     finally:
         witness.detach(loop)
 

@@ -66,6 +66,11 @@ def settings_for(rubric: Rubric) -> dict[str, Any]:
         "path": behavior.path,
         "field": behavior.field,
         "pytest_files": pytest_files(rubric),  # the rubric's own checks (grader.behavior.custom.spec)
+        # The primary upload and the processing's declared effect: the parent's alone (the
+        # child never sees them).
+        "fixture": behavior.fixture,
+        "fixture_base": str(rubric.source.parent) if rubric.source else None,
+        "effect": dict(behavior.effect) if behavior.effect else None,
     }
 
 

@@ -81,6 +81,9 @@ class BehaviorSettings:
     max_processes: int = 64
     large_upload_mb: float = 4.0
     disk_mb: int = 512
+    fixture: str = "binary.bin"  # the primary upload (fixtures/ or next to the rubric)
+    # [behavior.effect]: {"output": glob, "checker": "/abs/file.py:function"}
+    effect: tuple[tuple[str, str], ...] = ()
     app: str | None = None
     path: str | None = None
     field: str | None = None

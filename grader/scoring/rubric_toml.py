@@ -23,7 +23,8 @@ _CHECK_KEYS = {"id", "kind", "points", "on_finding", "codes", "title", "path", "
                "visibility"}
 _CRITERION_KEYS = {"id", "title", "description", "partial", "core", "cap", "visibility"}
 _BEHAVIOR_KEYS = {"timeout", "memory_mb", "app", "path", "field", "enabled", "max_processes", "large_upload_mb",
-                  "disk_mb"}
+                  "disk_mb", "fixture", "effect"}
+_EFFECT_KEYS = {"output", "checker"}
 _STATIC_KEYS = {"blocking_calls"}
 
 
@@ -67,6 +68,8 @@ def parse(text: str, path: Path | None = None) -> Rubric:
             raise _fail(path, f"checks[{index}].id {check.id!r} appears twice.")
         seen.add(check.id)
         checks.append(check)
+    if any(c.id == "processing-effect" for c in checks) and not behavior.effect:
+        raise _fail(path, "the check processing-effect needs [behavior.effect] (output and checker).")
     criteria = _criteria(path, criteria_specs, checks)
     if not criteria_specs:  # each check its own criterion
         checks = [replace(c, criterion=c.id) for c in checks]
@@ -175,7 +178,42 @@ def _parse_behavior(path: Path | None, raw: Any) -> BehaviorSettings:
         if not isinstance(raw["enabled"], bool):
             raise _fail(path, "behavior.enabled must be true or false.")
         values["enabled"] = raw["enabled"]
+    if "fixture" in raw:
+        values["fixture"] = _fixture(path, raw["fixture"])
+    if "effect" in raw:
+        values["effect"] = _effect(path, raw["effect"])
     return BehaviorSettings(**{**settings.__dict__, **values})
+
+
+def _fixture(path: Path | None, name: Any) -> str:
+    from grader.behavior.observer.payloads import fixture_bytes
+
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise _fail(path, "behavior.fixture must be a file name (of fixtures/ or of the rubric's folder).")
+    try:
+        fixture_bytes(name, str(path.parent) if path else None)
+    except (FileNotFoundError, OSError):
+        raise _fail(path, f"behavior.fixture: no file {name!r} in fixtures/ nor next to the rubric.") from None
+    return name
+
+
+def _effect(path: Path | None, raw: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        raise _fail(path, "behavior.effect must be a table ([behavior.effect]).")
+    unknown = set(raw) - _EFFECT_KEYS
+    if unknown:
+        raise _fail(path, f"unknown key behavior.effect.{sorted(unknown)[0]} (allowed: output, checker).")
+    output, checker = raw.get("output", "*"), raw.get("checker")
+    if not isinstance(output, str) or not output:
+        raise _fail(path, "behavior.effect.output must be a file name pattern (a glob such as \"*.summary.json\").")
+    if not isinstance(checker, str) or ":" not in checker:
+        raise _fail(path, "behavior.effect.checker must be \"file.py:function\" (relative to the rubric).")
+    file, _, function = checker.rpartition(":")
+    base = path.parent if path else Path.cwd()
+    target = (base / file).resolve()
+    if not target.is_file() or not function.isidentifier():
+        raise _fail(path, f"behavior.effect.checker: {checker!r} is not a function in a file next to the rubric.")
+    return (("output", output), ("checker", f"{target}:{function}"))
 
 
 def _parse_static(path: Path | None, raw: Any) -> dict[str, Any]:

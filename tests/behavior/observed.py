@@ -24,7 +24,7 @@ def observe_folder(source: Path, *, timeout: float = 30, checks: list[str] | Non
     config = {"timeout": timeout, "memory_mb": 1024, **(settings or {})}
     if exchange_timeout is not None:
         config["exchange_timeout"] = exchange_timeout
-    wanted = list(checks or CHECKS)
+    wanted = list(checks or [c for c in CHECKS if c != "processing-effect"])  # needs a rubric's effect
     outcome = run_observed(source, config, SandboxLimits(timeout, 1024, 64), wanted, large_upload_mb)
     return {"verdicts": [v.to_dict() for v in outcome.verdicts.values()], "errors": list(outcome.errors),
             "run": outcome.run}

@@ -74,6 +74,9 @@ class CheckContext:
     deadline: float  # time.monotonic() instant after which no check starts
     exchange_budget_s: float
     large_upload_mb: float = 4.0
+    fixture: str = "binary.bin"  # the primary upload's fixture
+    fixture_base: str | None = None  # the rubric's folder, searched for the fixture first
+    effect: dict[str, str] | None = None  # the rubric's declared processing effect
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     primary: UploadObservation | None = None
     loop_probes: Any = None  # observer.loop_probe.LoopProbes of the primary upload

@@ -17,7 +17,7 @@ from grader.behavior.checks.context import CheckContext, UploadObservation, chec
 from grader.behavior.checks.evidence import shown
 from grader.behavior.observer.disk_watch import FileEvent
 from grader.behavior.observer.loop_probe import PROBE_LIMIT_S, STALL_LIMIT_S, LoopProbes
-from grader.behavior.observer.payloads import binary_payload
+from grader.behavior.observer.payloads import primary_payload
 from grader.behavior.outcome import Verdict
 
 SAVE_FIX = ("Save the upload in the endpoint, in binary mode and in chunks: in a plain `def` endpoint, "
@@ -45,7 +45,7 @@ async def upload_accepted(ctx: CheckContext) -> Verdict:
     probes = LoopProbes(ctx.witness)
     await probes.one(time.monotonic(), min(2.0, ctx.budget()))  # learn the event loop's thread
     probes.probes.clear()
-    payload = binary_payload()
+    payload = primary_payload(ctx.fixture, ctx.fixture_base)
     stop = asyncio.Event()
     origin = time.monotonic()
     timing = asyncio.ensure_future(probes.during(origin, stop, ctx.budget()))
@@ -146,7 +146,7 @@ async def task_completes(ctx: CheckContext) -> Verdict:
                    "and was still running") if still else "the app did not say its tasks had ended"
         return Verdict(
             "task-completes", "timeout",
-            f"The background work did not end within {run.exchange.budget_s:g} s: {running}.",
+            f"The background work did not end within {run.exchange.budget_s:.1f} s: {running}.",
             {"measured": _timeline_text(run), "timeline": timeline(run),
              "fix": "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."},
         )
@@ -379,5 +379,7 @@ def _task_fix(error: dict) -> str:
     return "Fix the error above, and catch exceptions inside the task to log them: nobody else will see them."
 
 
-# Register the robustness checks too (import for its side effect).
+# Register the robustness checks and the rubric's processing effect too (imported for
+# their side effect).
+from grader.behavior.checks import effect as checks_effect  # noqa: E402,F401
 from grader.behavior.checks import robustness as checks_robustness  # noqa: E402,F401

@@ -140,7 +140,9 @@ class AdvisoryWrapper:
         elif command == "shutdown":
             await _json(send, 200, {"ok": True})
             if self.server is not None:
+                # The parent has measured all it needs: no graceful wait for tasks still running.
                 self.server.should_exit = True
+                self.server.force_exit = True
         else:
             await _json(send, 404, {"error": "unknown command"})
 
