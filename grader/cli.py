@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.errors import GraderError
+from grader.commands.terminal import color_wanted
+from grader.errors import GraderError, SubmissionError
 from grader.model import Severity
 
 
@@ -25,6 +26,10 @@ class GraderGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader went away (`grader lint DIR | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as exc:  # noqa: BLE001 - last line of defence for the user
             if os.environ.get("GRADER_DEBUG"):
                 raise
@@ -48,32 +53,25 @@ def main() -> None:
 def lint(path: Path, fmt: str) -> None:
     """Static analysis only: never imports or runs the submission.
 
-    Prints `path:line:col: CODE message` lines; exits 1 if any finding is an error.
+    PATH is one submission (folder, .py or .zip) or a class folder (several submissions
+    side by side, each with its own app, as `grader batch` takes): each submission is then
+    linted on its own. Prints `path:line:col: CODE message` lines; exits 1 if any finding
+    is an error.
     """
-    from grader.discovery import load_submission
-    from grader.static.engine import lint_paths
+    from grader.commands.lint import lint_targets, run_lint
 
-    with load_submission(path) as submission:
-        # jobs=0: many files are linted in one worker process per CPU (same output)
-        result = lint_paths(submission.root, submission.python_files, jobs=0)
-        display_root = path if path.is_dir() else None
+    targets = lint_targets(path, note=lambda m: click.echo(f"grader: note: {m}", err=True))
+    findings, errors = run_lint(targets)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {"findings": [f.to_dict() for f in result.findings], "errors": result.errors},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        click.echo(json.dumps({"findings": findings, "errors": errors}, indent=2, ensure_ascii=False))
     else:
-        for error in result.errors:
+        for error in errors:
             click.echo(f"error: {error}", err=True)
-        for f in result.findings:
-            shown = (display_root / f.path).as_posix() if display_root else path.as_posix()
-            click.echo(f"{shown}:{f.line}:{f.column}: {f.code} [{f.severity.value}] {f.message}")
-        if not result.findings and not result.errors:
-            click.echo("All checks passed: no finding.", err=True)
-    failed = any(f.severity is Severity.ERROR for f in result.findings) or bool(result.errors)
+        for f in findings:
+            click.echo(f"{f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['severity']}] {f['message']}")
+        if not findings and not errors:
+            click.echo(f"All checks passed: no finding in {len(targets)} submission(s).", err=True)
+    failed = any(f["severity"] == Severity.ERROR.value for f in findings) or bool(errors)
     sys.exit(1 if failed else 0)
 
 
@@ -87,10 +85,11 @@ def lint(path: Path, fmt: str) -> None:
               help="Write the report here; with several formats, sibling files (report.json, report.junit.xml, ...).")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
 @click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
+@click.option("-q", "--quiet", is_flag=True, help="Text format: the score and one line per problem.")
 @click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
               help="inprocess (default): drive the app as ASGI; uvicorn: serve it for real and send HTTP.")
 def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool,
-          server: str | None = None) -> None:
+          quiet: bool = False, server: str | None = None) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""
     if not static_only:
         from grader.behavior.sandbox.launcher import prestart_for_one_run
@@ -106,24 +105,29 @@ def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Pat
     if len(formats) > 1 and output is None:
         raise click.UsageError("several --format values need --output FILE (each format goes to a sibling file).")
     rubric = load_rubric(rubric_name)
-    report = grade_path(path, rubric, run_behavior=not static_only, server=server)
+    try:
+        report = grade_path(path, rubric, run_behavior=not static_only, server=server)
+    except SubmissionError as exc:
+        if output is not None:  # as `grader batch` does: the report says why, with status "error"
+            from grader.pipeline import error_report
+
+            name = path.stem if path.suffix else path.name
+            write_formats(error_report(name, rubric, exc.message), output, formats, verbose=verbose)
+        raise
     if output is not None:
         write_formats(report, output, formats, verbose=verbose)
     else:
-        click.echo(render_as(report, formats[0], verbose=verbose), nl=False)
+        click.echo(render_as(report, formats[0], verbose=verbose, color=color_wanted(), quiet=quiet), nl=False)
 
 
 @main.command()
 @click.argument("code")
 def explain(code: str) -> None:
-    """Explain a rule code: what it does, why it is bad, an example, what to use instead."""
-    from grader.static.registry import all_rules, get_rule
+    """Explain a rule code (BG001) or a behavior check id (saved-file-intact): what it
+    checks, why it matters and how to fix it."""
+    from grader.commands.explain import explanation
 
-    rule = get_rule(code)
-    if rule is None:
-        known = ", ".join(all_rules())
-        raise GraderError(f"unknown rule code {code!r} (known: {known}).")
-    click.echo(rule.documentation(), nl=False)
+    click.echo(explanation(code), nl=False)
 
 
 @main.command()

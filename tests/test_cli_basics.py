@@ -139,3 +139,28 @@ def test_a_file_too_large_to_analyse_fails_no_rule_silently(tmp_path: Path, monk
     assert scored and all(c.status == "error" and c.score == 0 for c in scored)
     assert "too large to analyse" in scored[0].feedback and "main.py" in scored[0].feedback
     assert any("too large to analyse" in e for e in report.errors)
+
+
+def test_explain_covers_every_behavior_check_and_picks_up_why_and_fix(monkeypatch):
+    from dataclasses import dataclass
+
+    from grader.behavior import catalog
+
+    for check_id, spec in catalog.all_checks().items():
+        result = run("explain", check_id)
+        assert result.exit_code == 0 and spec.title in result.output and spec.description in result.output
+
+    @dataclass(frozen=True)
+    class RicherSpec:  # the catalog may grow optional fields: explain shows them when present
+        id: str
+        title: str
+        description: str
+        requires: tuple[str, ...] = ()
+        why: str = "Because the client must not wait."
+        fix: str = "Schedule the processing with add_task."
+
+    monkeypatch.setattr(catalog, "CHECKS", {"task-scheduled": RicherSpec("task-scheduled", "T", "D", ("a",))})
+    output = run("explain", "task-scheduled").output
+    assert "## Why it matters\nBecause the client must not wait." in output
+    assert "## How to fix it\nSchedule the processing with add_task." in output
+    assert "## Runs after\na: this check is skipped unless it passes." in output

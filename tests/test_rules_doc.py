@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_rules_table_is_current():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     block = rules_block(text)
     assert block is not None, f"README.md needs {RULES_START} and {RULES_END} markers around the rules table"
     assert block.strip() == rules_table().strip(), (

@@ -6,10 +6,12 @@ import hashlib
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import __version__
+from grader.discovery.classfolder import read_class_folder
 from grader.discovery.submission import Submission
 from grader.errors import GraderError
 from grader.reports.outputs import SUFFIXES
@@ -38,17 +40,26 @@ class BatchEntry:
         return out_dir / f"{self.stem}{SUFFIXES[fmt]}"
 
 
-def discover_entries(submissions_dir: Path) -> list[BatchEntry]:
-    """Every non-hidden entry, sorted by student id.
+def discover_entries(submissions_dir: Path, exclude: tuple[Path, ...] = (),
+                     note: Callable[[str], None] = lambda _m: None) -> list[BatchEntry]:
+    """Every submission of the class folder, sorted by student id (``grader.discovery.classfolder``).
 
     The id is the folder name or the file stem; when two entries share a stem
     (``alice/`` and ``alice.zip``) both keep their full names so neither report is lost.
+    Entries that are not submissions are skipped and ``note`` says which; a folder with no
+    submission at all is an error.
     """
     if not submissions_dir.is_dir():
         raise GraderError(f"{submissions_dir}: not a folder of submissions.")
-    paths = sorted(p for p in submissions_dir.iterdir() if not p.name.startswith((".", "~")))
+    folder = read_class_folder(submissions_dir, exclude)
+    skipped = folder.skipped_note()
+    if not folder.submissions:
+        raise GraderError(f"{submissions_dir}: no submissions (a submission is a folder, a .zip or a .py)"
+                          + (f"; {skipped}." if skipped else "."))
+    if skipped:
+        note(skipped + ".")
     by_stem: dict[str, list[Path]] = defaultdict(list)
-    for path in paths:
+    for path in folder.submissions:
         by_stem[path.name if path.is_dir() else path.stem].append(path)
     entries: list[BatchEntry] = []
     for stem, group in by_stem.items():

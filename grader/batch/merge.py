@@ -3,7 +3,8 @@
 Reads every report in each folder (by content, not by name, so a shard killed before
 writing its summary still counts), copies reports into the output folder when it is a
 different one, and writes ``summary.json`` and ``grades.csv`` there. When the same student
-appears in two folders, the folder given last wins (a warning says so).
+appears in two folders, the folder given last wins (a warning says so). Shard manifests
+(``grader.batch.manifest``) name missing shards: an error unless ``partial``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.atomic import write_text_atomic
+from grader.batch.manifest import read_manifests, shard_problems
 from grader.batch.summary import StudentResult, build_summary, grades_csv
 from grader.errors import GraderError
 from grader.reports.loading import looks_like_report, report_from_dict
@@ -43,7 +45,22 @@ def _reports_in(folder: Path) -> list[tuple[Path, dict]]:
     return found
 
 
-def merge_outputs(folders: Sequence[Path], out_dir: Path, warn: Callable[[str], None] = lambda _m: None) -> MergeResult:
+def _check_shards(folders: Sequence[Path], chosen: dict[str, tuple[Path, dict]], partial: bool,
+                  warn: Callable[[str], None]) -> None:
+    manifests = [m for folder in dict.fromkeys(f.resolve() for f in folders) for m in read_manifests(folder)]
+    problems = shard_problems(manifests)
+    unreported = sorted({s for m in manifests for s in m.students} - set(chosen))
+    if unreported:
+        shown = ", ".join(unreported[:5]) + (f" and {len(unreported) - 5} more" if len(unreported) > 5 else "")
+        problems.append(f"{len(unreported)} student(s) listed by a shard have no report: {shown}")
+    if problems and not partial:
+        raise GraderError("; ".join(problems) + " (--partial merges what is there).")
+    for problem in problems:
+        warn(problem + ".")
+
+
+def merge_outputs(folders: Sequence[Path], out_dir: Path, warn: Callable[[str], None] = lambda _m: None,
+                  partial: bool = False) -> MergeResult:
     chosen: dict[str, tuple[Path, dict]] = {}
     for folder in folders:
         if not folder.is_dir():
@@ -58,6 +75,7 @@ def merge_outputs(folders: Sequence[Path], out_dir: Path, warn: Callable[[str], 
             chosen[student] = (path, data)
     if not chosen:
         raise GraderError("no reports to merge in " + ", ".join(str(f) for f in folders) + ".")
+    _check_shards(folders, chosen, partial, warn)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for student, (path, data) in sorted(chosen.items()):

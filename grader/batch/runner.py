@@ -33,6 +33,7 @@ from grader.batch.entries import BatchEntry, content_hash, discover_entries
 from grader.batch.schedule import likely_slow, spread_slow_early
 from grader.batch.progress import Progress
 from grader.batch.shard import Shard
+from grader.batch.manifest import write_manifest
 from grader.batch.summary import StudentResult, build_summary, grades_csv
 from grader.batch.worker import Graded, Job, crashed_job, grade_job, init_worker
 from grader.model import Report
@@ -239,9 +240,11 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
               work: Work = grade_job) -> BatchResult:
     """Grade the class; ``work`` (a picklable function) is replaceable for fault-injection tests."""
     started = time.perf_counter()
-    entries = discover_entries(options.submissions_dir)
+    notes: list[str] = []
+    entries = discover_entries(options.submissions_dir, exclude=(options.out_dir,), note=notes.append)
+    class_size = len(entries)
     if options.shard is not None:
-        entries = [e for e in entries if options.shard.owns(e.student)]
+        entries = options.shard.pick(entries)
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out_dir)
@@ -261,6 +264,8 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
     if run_behavior:
         jobs = spread_slow_early(jobs, lambda job: likely_slow(job.path))
     progress = progress_factory(len(entries))
+    for note in notes:
+        progress.note(note)
     progress.skipped(reused)
     try:
         if jobs:
@@ -273,4 +278,7 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
     summary_path, csv_path = out_dir / summary_name, out_dir / csv_name
     write_text_atomic(summary_path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     write_text_atomic(csv_path, grades_csv(summary))
+    if options.shard is not None:
+        # Last: its presence says this shard finished (grader merge names the missing ones).
+        write_manifest(out_dir, options.shard, class_size, [e.student for e in entries])
     return BatchResult(summary, summary_path, csv_path, len(jobs), reused, time.perf_counter() - started)

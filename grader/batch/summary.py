@@ -2,16 +2,21 @@
 
 ``summary.json`` (stable field names; the dashboard reads it)::
 
-    {"schema_version": "1.0", "grader_version": ..., "rubric": {...}, "shard": null | "K/N",
+    {"schema_version": "1.1", "grader_version": ..., "rubric": {...}, "shard": null | "K/N",
      "checks": [{"id", "title", "kind", "max_score"}],
      "students": [{"student", "report", "status", "score", "max_score", "errors",
-                   "checks": {check id: {"status", "score"}}}],
-     "stats": {"students", "graded", "errors", "max_score", "mean", "median", "min", "max",
+                   "checks": {check id: {"status", "score"}}}],      # status "review" first
+     "stats": {"students", "graded", "review", "timeout", "errors", "max_score", "mean",
+               "median", "min", "max",
                "distribution": [{"from", "to", "count"}],   # percent of max, 10 buckets
-               "checks": [{"id", "title", "passed", "failed", "error", "skipped", "pass_rate"}],
-               "most_failed": [check ids, most failed+error first]}}
+               "checks": [{"id", "title", "passed", "failed", "error", "skipped", "timeout",
+                           "not_applicable", "evaluated", "pass_rate"}],
+               "most_failed": [check ids, most failed first]}}
 
-``pass_rate`` is passed / students (a check that errored or was skipped did not pass).
+``evaluated`` is passed + failed: the students whose check was decided. ``pass_rate`` is
+passed / evaluated: a check that could not be evaluated (error, not-applicable), was not
+run (skipped) or ran out of time is not counted as a failure (1.0 readers saw
+passed / students).
 JSON Schema: ``grader/batch/summary.schema.json``.
 """
 
@@ -27,10 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import click
+
 from grader import __version__
 from grader.model import Report
 
-SUMMARY_VERSION = "1.0"
+SUMMARY_VERSION = "1.1"
 BUCKETS = 10
 
 
@@ -64,13 +71,18 @@ def _distribution(percents: list[float]) -> list[dict[str, Any]]:
     return [{"from": i * width, "to": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
 
 
+_CHECK_STATUSES = {"passed": "passed", "failed": "failed", "error": "error", "skipped": "skipped",
+                   "timeout": "timeout", "not-applicable": "not_applicable"}
+
+
 def _failure_order(check: dict[str, Any]) -> tuple[int, float, str]:
-    """Most failed (or errored) first; skipped checks are not failures of the student."""
-    return (-(check["failed"] + check["error"]), check["pass_rate"], check["id"])
+    """Most failed first; a check not evaluated (error, skipped, timeout) is not the student's failure."""
+    return (-check["failed"], check["pass_rate"], check["id"])
 
 
 def build_summary(results: Sequence[StudentResult], shard: str | None = None) -> dict[str, Any]:
-    results = sorted(results, key=lambda r: r.student)
+    # Submissions to look at first (tampering suspected) lead, then by student id.
+    results = sorted(results, key=lambda r: (r.report.status != "review", r.student))
     columns = _check_columns(results)
     students = [
         {
@@ -89,10 +101,12 @@ def build_summary(results: Sequence[StudentResult], shard: str | None = None) ->
     check_stats = []
     for column in columns:
         statuses = [s["checks"].get(column["id"], {}).get("status", "skipped") for s in students]
-        counts = {k: statuses.count(k) for k in ("passed", "failed", "error", "skipped")}
-        check_stats.append({"id": column["id"], "title": column["title"], **counts,
-                            "pass_rate": round(counts["passed"] / len(students), 4) if students else 0.0})
-    most_failed = [c["id"] for c in sorted(check_stats, key=_failure_order) if c["failed"] + c["error"] > 0]
+        counts = {field: statuses.count(status) for status, field in _CHECK_STATUSES.items()}
+        counts["error"] += sum(1 for s in statuses if s not in _CHECK_STATUSES)  # a status newer than this reader
+        evaluated = counts["passed"] + counts["failed"]
+        check_stats.append({"id": column["id"], "title": column["title"], **counts, "evaluated": evaluated,
+                            "pass_rate": round(counts["passed"] / evaluated, 4) if evaluated else 0.0})
+    most_failed = [c["id"] for c in sorted(check_stats, key=_failure_order) if c["failed"] > 0]
     rubrics = {json.dumps(r.report.rubric, sort_keys=True) for r in results}
     return {
         "schema_version": SUMMARY_VERSION,
@@ -104,6 +118,8 @@ def build_summary(results: Sequence[StudentResult], shard: str | None = None) ->
         "stats": {
             "students": len(results),
             "graded": sum(1 for r in results if r.report.status == "graded"),
+            "review": sum(1 for r in results if r.report.status == "review"),
+            "timeout": sum(1 for r in results if r.report.status == "timeout"),
             "errors": sum(1 for r in results if r.report.status == "error"),
             "max_score": max((r.report.max_score for r in results), default=0.0),
             "mean": round(statistics.fmean(scores), 4) if scores else 0.0,
@@ -134,13 +150,26 @@ def grades_csv(summary: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def closing_table(summary: dict[str, Any], top: int = 5) -> str:
-    """The text printed after a batch: score distribution and the most failed checks."""
+_STATUS_WORDS = {"graded": "graded", "review": "to review", "timeout": "timed out", "error": "could not be graded"}
+
+
+def _figure(value: float) -> str:
+    """A score as people read it: 87.6, not 87.5833."""
+    return f"{round(value, 1):g}"
+
+
+def closing_table(summary: dict[str, Any], top: int = 5, color: bool = False) -> str:
+    """The text printed after a batch: statuses, score distribution and the most failed checks."""
     stats = summary["stats"]
+    statuses: dict[str, int] = {}
+    for student in summary["students"]:
+        statuses[student["status"]] = statuses.get(student["status"], 0) + 1
+    counted = ", ".join(f"{n} {_STATUS_WORDS.get(s, s)}" for s, n in sorted(
+        statuses.items(), key=lambda item: list(_STATUS_WORDS).index(item[0]) if item[0] in _STATUS_WORDS else 9))
     lines = [
-        f"{stats['students']} submissions: {stats['graded']} graded, {stats['errors']} could not be graded.",
-        f"Score: mean {stats['mean']:g}, median {stats['median']:g}, min {stats['min']:g}, "
-        f"max {stats['max']:g} (out of {stats['max_score']:g}).",
+        f"{stats['students']} submissions: {counted or 'none'}.",
+        f"Score: mean {_figure(stats['mean'])}, median {_figure(stats['median'])}, min {_figure(stats['min'])}, "
+        f"max {_figure(stats['max'])} (out of {_figure(stats['max_score'])}).",
         "",
         "Score distribution (% of max):",
     ]
@@ -148,12 +177,13 @@ def closing_table(summary: dict[str, Any], top: int = 5) -> str:
     for bucket in stats["distribution"]:
         upper = "100" if bucket["to"] >= 100 else f"<{bucket['to']}"
         bar = "#" * round(30 * bucket["count"] / biggest)
+        if color and bar:
+            bar = click.style(bar, fg="green" if bucket["from"] >= 60 else "red")
         lines.append(f"  {bucket['from']:>3}-{upper:<4} {bucket['count']:>5}  {bar}")
-    failing = sorted((c for c in stats["checks"] if c["failed"] + c["error"] > 0), key=_failure_order)
+    failing = sorted((c for c in stats["checks"] if c["failed"] > 0), key=_failure_order)
     if failing:
-        lines += ["", "Checks most students did not pass:"]
-        n = stats["students"] or 1
+        lines += ["", "Checks most students failed (of those where it could be decided):"]
         for c in failing[:top]:
-            missed = c["failed"] + c["error"]
-            lines.append(f"  {c['id']:<28} failed by {missed}/{n} ({100 * missed / n:.0f}%)  {c['title']}")
+            n = c.get("evaluated") or stats["students"] or 1
+            lines.append(f"  {c['id']:<28} failed by {c['failed']}/{n} ({100 * c['failed'] / n:.0f}%)  {c['title']}")
     return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -74,3 +75,20 @@ def append_step_summary(markdown: str, env: Mapping[str, str] = os.environ) -> P
     with path.open("a", encoding="utf-8") as handle:
         handle.write(markdown + "\n")
     return path
+
+
+def student_view(report: Report) -> tuple[Report, int]:
+    """What the student running ``grader check`` may see: checks and criteria whose rubric
+    visibility is not ``visible`` are left out (the score still counts them); returns the
+    number of checks left out."""
+    hidden = [c for c in report.checks if c.visibility != "visible"]
+    if not hidden:
+        return report, 0
+    hidden_findings = {f for c in hidden for f in c.findings}
+    shown = dataclasses.replace(
+        report,
+        checks=[c for c in report.checks if c.visibility == "visible"],
+        findings=[f for f in report.findings if f not in hidden_findings],
+        criteria=[c for c in report.criteria if c.visibility == "visible"],
+    )
+    return shown, len(hidden)

@@ -1,4 +1,11 @@
-"""``grader init-ci``: the GitHub Actions workflow written into a student's repository."""
+"""``grader init-ci``: the GitHub Actions workflow written into a student's repository.
+
+The grade step runs under ``sudo``: the behavior run isolates the student's app best as
+root (a dedicated uid, private ``/tmp``, no network), and GitHub's Ubuntu 24.04 runners
+restrict the unprivileged user namespaces it would use otherwise. The runner user has
+passwordless sudo; ``-E`` keeps ``GITHUB_*`` (annotations, step summary), and the
+grader is named by its full path because sudo resets ``PATH``.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +13,43 @@ import shlex
 from dataclasses import dataclass
 
 from grader import __version__
+from grader.ci.sources import InstallSource
 
 WORKFLOW_PATH = ".github/workflows/grade.yml"
-PACKAGE = "fastapi-grader"
+WHEEL_DIR = ".github/grader"  # the wheel source: the grader's wheel, committed next to the workflow
+DEFAULT_MIN_SCORE = "60%"
 
 
 @dataclass(frozen=True)
 class WorkflowOptions:
-    git_url: str | None = None  # install from git instead of PyPI
-    min_score: str | None = None
+    source: InstallSource = InstallSource("wheel")
+    wheel_name: str | None = None  # the wheel source: the file's name in WHEEL_DIR
+    extras: tuple[str, ...] = ()
+    min_score: str | None = DEFAULT_MIN_SCORE
     rubric: str | None = None
     static_only: bool = False
     python: str = "3.12"
 
 
 def install_command(options: WorkflowOptions) -> str:
-    spec = f"git+{options.git_url}" if options.git_url and not options.git_url.startswith("git+") \
-        else options.git_url or f"{PACKAGE}=={__version__}"
+    if options.source.kind == "wheel":
+        if not options.wheel_name:
+            raise ValueError("the wheel source needs the wheel's file name")
+        spec = f"{WHEEL_DIR}/{options.wheel_name}" + (f"[{','.join(options.extras)}]" if options.extras else "")
+    else:
+        spec = options.source.requirement(options.extras)
     return f"python -m pip install {shlex.quote(spec)}"
 
 
 def check_command(options: WorkflowOptions) -> str:
-    parts = ["grader", "check", "."]
+    parts = ["check", "."]
     if options.min_score:
         parts += ["--min-score", options.min_score]
     if options.rubric:
         parts += ["--rubric", options.rubric]
     if options.static_only:
         parts.append("--static-only")
-    return " ".join(shlex.quote(p) for p in parts)
+    return 'sudo -E "$(command -v grader)" ' + " ".join(shlex.quote(p) for p in parts)
 
 
 def _yaml_scalar(text: str) -> str:
@@ -50,10 +65,12 @@ def workflow_yaml(options: WorkflowOptions) -> str:
          "if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi"),
         ("Grade", check_command(options)),
     ]
+    threshold = f"fails below {options.min_score}" if options.min_score else "never fails on the score"
     lines = [
-        f"# Written by `grader init-ci` (fastapi-grader {__version__}).",
+        f"# Written by `grader init-ci` (fastapi-grader {__version__}, installed {options.source.describe()}).",
         "# Grades this repository on every push and pull request: findings appear inline",
-        "# on the pull request, the full report in the run's summary.",
+        f"# on the pull request, the full report in the run's summary; the job {threshold}.",
+        "# To update the grader, run `grader init-ci --force` again.",
         "name: Grade",
         "on:",
         "  push:",

@@ -19,7 +19,8 @@ import click
 def dashboard(out_dir: Path, submissions_dir: Path | None) -> None:
     """Write OUT_DIR/index.html (and OUT_DIR/students/*.html) from the reports a batch wrote.
 
-    Static, self-contained HTML: open index.html in any browser, no server needed.
+    Static HTML, nothing loaded from the network: open index.html in any browser. It links
+    to the student pages in OUT_DIR/students/: keep (or zip) the folder together to share it.
     """
     from grader.reports.dashboard import write_dashboard
 

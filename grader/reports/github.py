@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from grader.model import Report, Severity
+from grader.reports.feedback import problem_lines
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.ADVICE: "notice"}
 
@@ -34,12 +35,12 @@ def render(report: Report, locate: Callable[[str], str] | None = None) -> str:
     lines: list[str] = []
     for f in report.findings:
         lines.append(command(
-            COMMANDS[f.severity], f"{f.message} (run `grader explain {f.code}`)",
+            COMMANDS[f.severity], f.message,
             file=locate(f.path) if locate else f.path, line=f.line, col=f.column, title=f.code,
         ))
     for check in report.checks:
         if check.kind != "static" and check.status in {"failed", "error"}:
-            lines.append(command("error", check.feedback or check.title,
+            lines.append(command("error", "\n".join(problem_lines(check)) or check.title,
                                  title=f"{check.id} ({check.score:g}/{check.max_score:g})"))
     for error in report.errors:
         lines.append(command("error", error, title="grader"))

@@ -5,7 +5,9 @@ Follows the published "Autograder Specifications"
 ``execution_time`` (seconds), ``output``, ``visibility``, ``stdout_visibility`` and
 ``tests[]`` with ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output`` and
 ``visibility``. Gradescope knows only ``passed``/``failed``: our ``error`` and ``skipped``
-checks earn no points, so they are reported as ``failed`` with the reason in ``output``.
+checks earn no points, so they are reported as ``failed`` with the reason in ``output``;
+advice (a finding that costs no points) is ``passed``, its output starting "Advice".
+Every output stands on its own: the student cannot run the grader on Gradescope.
 """
 
 from __future__ import annotations
@@ -14,27 +16,18 @@ import json
 from typing import Any
 
 from grader.model import CheckResult, Report
+from grader.reports.feedback import display_title, label, problem_lines
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-_LABEL = {"error": "Could not be checked", "skipped": "Not run"}
+_LABEL = {"error": "Could not be checked.", "skipped": "Not run.", "advice": "Advice (no points lost).",
+          "timeout": "Out of time: not measured before the time limit.", "not-applicable": "Not applicable."}
 
 
 def _test_output(check: CheckResult) -> str:
-    parts: list[str] = []
-    if check.status in _LABEL:
-        parts.append(f"{_LABEL[check.status]}.")
-    if check.feedback:
-        parts.append(check.feedback)
-    for key in ("sent", "received", "measured", "fix"):
-        value = check.details.get(key)
-        if value and check.status in {"failed", "error"}:
-            parts.append(f"{key}: {value}")
-    return "\n".join(parts)
-
-
-def _test_name(check: CheckResult) -> str:
-    # Static titles already start with their code ("BG001 upload-..."); behavior titles do not.
-    return check.title if check.title.startswith(check.id) else f"{check.id}: {check.title}"
+    status = label(check)
+    lines = [_LABEL[status]] if status in _LABEL else []
+    lines += problem_lines(check)
+    return "\n".join(lines)
 
 
 def results(report: Report, visibility: str = "visible") -> dict[str, Any]:
@@ -53,14 +46,15 @@ def results(report: Report, visibility: str = "visible") -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": [
             {
-                "name": _test_name(check),
+                "name": display_title(check),
                 "number": str(index),
                 "score": check.score,
                 "max_score": check.max_score,
                 "status": "passed" if check.status == "passed" else "failed",
                 "output": _test_output(check),
                 "output_format": "text",
-                "visibility": "visible",
+                # The rubric's visibility, as Gradescope names it (hidden, after_due_date, ...).
+                "visibility": check.visibility if check.visibility in VISIBILITIES else "visible",
             }
             for index, check in enumerate(report.checks, start=1)
         ],

@@ -6,8 +6,11 @@ import html
 import re
 
 from grader.model import Report
+from grader.reports.feedback import grouped, label, shown_errors
 
-_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
+_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️", "advice": "💡", "timeout": "⏱️",
+         "not-applicable": "➖"}
+_CRITERION_ICON = {"passed": "✅", "partial": "🟡", "failed": "❌", "not-measured": "⏭️"}
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -36,26 +39,34 @@ def render(report: Report) -> str:
         f" · grader {cell(report.grader_version)}",
         "",
     ]
-    if report.status == "error" or report.errors:
+    errors = shown_errors(report.errors, report.checks)
+    if report.status == "error" or errors:
         lines.append("**The grader reported problems:**" if report.status != "error"
                      else "**The submission could not be graded:**")
-        lines.extend(f"- {cell(e)}" for e in report.errors)
+        lines.extend(f"- {cell(e)}" for e in errors)
         lines.append("")
-    lines += ["| | Check | Points |", "|---|---|---:|"]
-    for check in report.checks:
-        lines.append(f"| {_ICON.get(check.status, '?')} | {cell(check.title)} (`{cell(check.id)}`)"
-                     f" | {check.score:g}/{check.max_score:g} |")
-    todo = [c for c in report.checks if c.status in {"failed", "error"} or (c.status == "passed" and c.findings)]
+    if report.mode == "static-only":
+        lines += ["Static analysis only: scored out of the static checks' points.", ""]
+    if report.cap:
+        lines += [f"**Total capped at {report.cap.get('at', 0):g} points:** {cell(str(report.cap.get('because', '')))}", ""]
+    if report.criteria:
+        # Points belong to the criteria; the checks below say how each went.
+        lines += ["| | Criterion | Points |", "|---|---|---:|"]
+        for criterion in report.criteria:
+            core = " (core)" if criterion.core else ""
+            lines.append(f"| {_CRITERION_ICON.get(criterion.status, '?')} | {cell(criterion.title)}{core}"
+                         f" | {criterion.score:g}/{criterion.max_score:g} |")
+        lines.append("")
+    groups = grouped(report.checks)
+    lines += ["| | Check |", "|---|---|"] if report.criteria else ["| | Check | Points |", "|---|---|---:|"]
+    for group in groups:
+        points = "" if report.criteria else f" {group.score:g}/{group.max_score:g} |"
+        lines.append(f"| {_ICON.get(label(group.first), '?')} | {cell(group.title())} |{points}")
+    todo = [g for g in groups if label(g.first) != "passed" and g.lines()]
     if todo:
         lines += ["", "### Feedback", ""]
-        for check in todo:
-            lines.append(f"<details><summary>{_ICON.get(check.status, '?')} {cell(check.title)}"
-                         f" ({check.status})</summary>")
-            lines += ["", fence(check.feedback or "(no feedback)"), "", "</details>", ""]
-    skipped = [c for c in report.checks if c.status == "skipped"]
-    if skipped:
-        # Usually one shared reason ("static analysis only"): say it once, not per check.
-        reasons = sorted({c.feedback for c in skipped})
-        lines += ["", f"**Not run ({len(skipped)} checks):**"]
-        lines.extend(f"- {cell(reason)}" for reason in reasons)
+        for group in todo:
+            status = label(group.first)
+            lines.append(f"<details><summary>{_ICON.get(status, '?')} {cell(group.title())}</summary>")
+            lines += ["", fence("\n".join(group.lines())), "", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -57,12 +57,12 @@ def sibling_paths(output: Path, formats: list[str]) -> dict[str, Path]:
     return {fmt: output.with_name(stem + SUFFIXES[fmt]) for fmt in formats}
 
 
-def render_as(report: Report, fmt: str, verbose: bool = False) -> str:
-    """Render ``report`` in ``fmt``; the text format alone takes ``verbose``."""
+def render_as(report: Report, fmt: str, verbose: bool = False, color: bool = False, quiet: bool = False) -> str:
+    """Render ``report`` in ``fmt``; the text format alone takes ``verbose``, ``color`` and ``quiet``."""
     if fmt == "text":
         from grader.reports.text import render as render_text
 
-        return render_text(report, verbose=verbose)
+        return render_text(report, verbose=verbose, color=color, quiet=quiet)
     return RENDERERS[fmt](report)
 
 

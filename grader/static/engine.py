@@ -39,7 +39,18 @@ def _python_syntax_error(source: bytes) -> SyntaxError | None:
     return None
 
 
+def _not_text(source: bytes) -> bool:
+    """Binary data, not source: a NUL byte (never valid in Python source), or over 5 % control bytes."""
+    head = source[:4096]
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    return b"\0" in source or controls > len(head) // 20
+
+
 def describe_syntax_error(path: str, exc: Exception, source: bytes | None = None) -> str:
+    if source is not None and _not_text(source):
+        return f"{path}: not Python source: the file holds binary data, not text"
+    if isinstance(exc, SyntaxError) and "encoding declaration" in str(exc):
+        return f"{path}: not UTF-8 text: save it as UTF-8, or declare its encoding on line 1 (# -*- coding: latin-1 -*-)"
     python_error = _python_syntax_error(source) if source is not None and isinstance(exc, cst.ParserSyntaxError) else None
     if python_error is not None and python_error.lineno:
         column = python_error.offset or 1

@@ -48,14 +48,16 @@ def test_mixed_class_writes_every_report_summary_and_gradebook(tmp_path: Path):
     assert by_student["alice"]["score"] == 10 and by_student["bob"]["score"] == 0
     assert by_student["dave"]["checks"]["BG001"]["status"] == "failed"  # zip graded from its folder
     assert by_student["erin"]["status"] == "error" and "zip" in by_student["erin"]["errors"][0]
-    assert by_student["frank"]["status"] == "error" and "no Python files" in by_student["frank"]["errors"][0]
+    # Nothing to grade is graded, with nothing to score (the scoring's rule since schema 1.1).
+    assert by_student["frank"]["status"] == "graded" and by_student["frank"]["score"] == 0
+    assert by_student["frank"]["checks"]["BG001"]["status"] == "error"
     assert by_student["summary"]["report"] == "summary.student.json"
     stats = summary["stats"]
-    assert (stats["students"], stats["graded"], stats["errors"]) == (8, 6, 2)
+    assert (stats["students"], stats["graded"], stats["errors"]) == (8, 7, 1)
     assert stats["mean"] == pytest.approx(40 / 8) and stats["median"] == 5
     bg001 = next(c for c in stats["checks"] if c["id"] == "BG001")
-    assert (bg001["passed"], bg001["failed"], bg001["error"]) == (4, 2, 2)
-    assert bg001["pass_rate"] == 0.5
+    assert (bg001["passed"], bg001["failed"], bg001["error"], bg001["evaluated"]) == (4, 2, 2, 6)
+    assert bg001["pass_rate"] == pytest.approx(4 / 6, abs=1e-4)  # the two it could not check are not failures
     assert stats["most_failed"] == ["BG001"]
 
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
@@ -65,8 +67,8 @@ def test_mixed_class_writes_every_report_summary_and_gradebook(tmp_path: Path):
     assert all(float(r["BG001"]) + float(r["app-loads"]) + float(r["saved-file-intact"]) == float(r["total"])
                for r in rows)
 
-    assert "8 submissions: 6 graded, 2 could not be graded." in result.output
-    assert "BG001" in result.output.split("Checks most students did not pass:")[1]
+    assert "8 submissions: 7 graded, 1 could not be graded." in result.output
+    assert "BG001" in result.output.split("Checks most students failed")[1]
 
 
 def test_rerun_skips_unchanged_regrades_changed_and_force_regrades_all(tmp_path: Path):
@@ -129,7 +131,7 @@ def test_per_job_sets_the_submissions_each_worker_grades_at_once(tmp_path: Path,
 
     seen: list[int] = []
 
-    def capture(options: runner_module.BatchOptions) -> None:
+    def capture(options: runner_module.BatchOptions, **_progress: object) -> None:
         seen.append(options.threads_per_worker())
         raise SystemExit(0)
 

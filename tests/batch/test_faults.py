@@ -50,9 +50,9 @@ def test_grading_errors_inside_the_guard_are_reported_with_their_reason(tmp_path
     (classroom / "notes.txt").write_text("not a submission")
     (classroom / "broken.zip").write_bytes(b"PK\x03\x04 truncated")
     out = tmp_path / "out"
-    run_batch(BatchOptions(classroom, out, test_rubric(tmp_path), jobs=1, run_behavior=False))
-    notes = json.loads((out / "notes.json").read_text())
-    assert notes["status"] == "error" and "not a folder, a .py file or a .zip" in notes["errors"][0]
+    result = run_batch(BatchOptions(classroom, out, test_rubric(tmp_path), jobs=1, run_behavior=False))
+    assert not (out / "notes.json").exists()  # not a submission: skipped with a note, not a student "notes"
+    assert [s["student"] for s in result.summary["students"]] == ["broken"]
     broken = json.loads((out / "broken.json").read_text())
     assert broken["status"] == "error" and broken["errors"]
 

@@ -12,10 +12,11 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
 
 def test_the_blocking_samples_are_predicted_slow_and_the_others_not() -> None:
     slow = {p.name for p in SAMPLES.iterdir() if p.is_dir() and likely_slow(p)}
-    # as001 blocks in the endpoint, as002 in a task defined in another module,
-    # beh_blocking_task in an async task; asyncio.sleep (beh_fixed_name) and time.sleep
-    # in plain def code (good_sync_def) do not stall the loop.
-    assert slow == {"as001_blocking_endpoint", "as002_blocking_async_task", "beh_blocking_task"}
+    # as001 and blocking_sleep_in_endpoint block in the endpoint, as002 in a task defined in
+    # another module, beh_blocking_task and blocking_task_3s in an async task; asyncio.sleep
+    # (beh_fixed_name) and time.sleep in plain def code (good_sync_def) do not stall the loop.
+    assert slow == {"as001_blocking_endpoint", "as002_blocking_async_task", "beh_blocking_task",
+                    "blocking_sleep_in_endpoint", "blocking_task_3s"}
 
 
 def test_sleep_imported_by_name_counts_and_nested_plain_defs_do_not(tmp_path: Path) -> None:

@@ -21,24 +21,38 @@ from tests.batch.classroom import env_with_repo_on_path, make_class
 from tests.reports.samples import RUBRIC_TEXT
 
 
-def test_shards_partition_any_ids_and_do_not_depend_on_the_process():
-    ids = [f"s{i}" for i in range(500)] + ["ünï", "a b", "=x"]
-    owners = [[k for k in range(1, 5) if Shard(k, 4).owns(i)] for i in ids]
-    assert all(len(o) == 1 for o in owners)
-    counts = [sum(1 for o in owners if o == [k]) for k in range(1, 5)]
-    assert min(counts) > 80  # roughly even, not all in one shard
-    # str hash() is salted per interpreter; ours must not be
-    code = "from grader.batch.shard import Shard; print([Shard(2, 4).owns(f's{i}') for i in range(50)])"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**env_with_repo_on_path(), "PYTHONHASHSEED": "123"})
-    assert other.stdout.strip() == str([Shard(2, 4).owns(f"s{i}") for i in range(50)])
+def test_shards_are_balanced_and_cover_the_class_once():
+    for size in range(0, 40):
+        ids = [f"s{i:02d}" for i in range(size)]
+        for count in range(1, 7):
+            parts = [Shard(k, count).pick(ids) for k in range(1, count + 1)]
+            assert sorted(sum(parts, [])) == ids
+            assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert [len(Shard(k, 2).pick(list("abcdefg"))) for k in (1, 2)] == [4, 3]
 
 
 def test_parse_shard_rejects_nonsense():
     assert parse_shard("2/3") == Shard(2, 3)
-    for bad in ["0/3", "4/3", "1/0", "a/b", "1"]:
+    for bad in ["0/3", "4/3", "1/0", "a/b", "1", "auto/0"]:
         with pytest.raises(GraderError):
-            parse_shard(bad)
+            parse_shard(bad, env={"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "2"})
+
+
+def test_shard_auto_reads_slurm_and_kubernetes():
+    slurm = {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "4",
+             "SLURM_ARRAY_TASK_COUNT": "4"}
+    assert parse_shard("auto", env=slurm) == Shard(3, 4)
+    assert parse_shard("auto", env={"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MAX": "2"}) == Shard(1, 3)
+    stepped = {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2",
+               "SLURM_ARRAY_TASK_MAX": "7"}
+    assert parse_shard("auto", env=stepped) == Shard(3, 4)
+    assert parse_shard("auto/5", env={"JOB_COMPLETION_INDEX": "0"}) == Shard(1, 5)
+    assert parse_shard("auto", env={"JOB_COMPLETION_INDEX": "4", "GRADER_SHARD_COUNT": "5"}) == Shard(5, 5)
+    for env, message in [({}, "no Slurm job array"), ({"JOB_COMPLETION_INDEX": "1"}, "auto/N"),
+                         ({"JOB_COMPLETION_INDEX": "5", "GRADER_SHARD_COUNT": "5"}, "between 1 and N"),
+                         ({"SLURM_ARRAY_TASK_ID": "x"}, "not a number")]:
+        with pytest.raises(GraderError, match=message):
+            parse_shard("auto", env=env)
 
 
 def _run(*args: str):
@@ -81,3 +95,22 @@ def test_merge_without_reports_is_a_clear_error(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["merge", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "no reports to merge" in result.output
+
+
+def test_merge_names_a_missing_shard_and_partial_merges_anyway(tmp_path: Path):
+    classroom = make_class(tmp_path / "class", 7)
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text(RUBRIC_TEXT)
+    out = tmp_path / "out"
+    for k in (1, 3):
+        _run("batch", str(classroom), "--out", str(out), "--shard", f"{k}/3", "--rubric", str(rubric), "--static-only")
+    sizes = [len(json.loads((out / f"manifest.shard-{k}-of-3.json").read_text())["students"]) for k in (1, 3)]
+    assert sizes == [3, 2]  # 7 in 3 shards: 3, 2, 2
+    refused = CliRunner().invoke(main, ["merge", str(out)])
+    assert refused.exit_code == 2 and "missing shard 2/3" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    partial = CliRunner().invoke(main, ["merge", str(out), "--partial"])
+    assert partial.exit_code == 0 and "Merged 5 report(s)" in partial.output
+    assert "missing shard 2/3" in partial.output  # still said, as a warning
+    _run("batch", str(classroom), "--out", str(out), "--shard", "2/3", "--rubric", str(rubric), "--static-only")
+    assert "Merged 7 report(s)" in _run("merge", str(out)).output

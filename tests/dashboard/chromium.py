@@ -28,7 +28,7 @@ class PageLoad:
     console: list[str]  # every console message: errors, warnings, CSP violations
 
 
-def load(page: Path, profile: Path) -> PageLoad:
+def load(page: Path, profile: Path, fragment: str = "") -> PageLoad:
     """Load ``page`` and return its DOM after load plus every console message it logged.
 
     Chromium logs console messages (of every level) as ``INFO:CONSOLE`` lines on stderr.
@@ -37,7 +37,7 @@ def load(page: Path, profile: Path) -> PageLoad:
     assert binary is not None
     proc = subprocess.run(
         [binary, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
-         "--dump-dom", page.resolve().as_uri()],
+         "--dump-dom", page.resolve().as_uri() + fragment],
         capture_output=True, text=True, timeout=90, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

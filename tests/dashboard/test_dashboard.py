@@ -13,7 +13,7 @@ from grader.cli import main
 from grader.errors import GraderError
 from grader.reports.dashboard import write_dashboard
 from grader.reports.dashboard.data import load_class
-from grader.reports.dashboard.layout import student_file_name
+from grader.reports.dashboard.layout import SCRIPT_HASH, SORT_SCRIPT, student_file_name
 from tests.dashboard.class_builder import HOSTILE_NAME, build_class
 
 
@@ -60,7 +60,9 @@ def test_index_shows_charts_findings_explain_and_links(graded_class):
     html = index.read_text(encoding="utf-8")
     assert html.count("<svg") == 2  # histogram + pass-rate bars
     assert 'id="rule-BG001"' in html
-    assert "## Why is this bad?" in html  # grader explain BG001's text, inline
+    # grader explain BG001's text, inline and rendered: headings and code blocks, not raw Markdown
+    assert "<h4>Why is this bad?</h4>" in html and '<pre class="code">' in html
+    assert "## Why" not in html and "```" not in html
     for student in ("alice", "bob", "carol"):
         assert f'href="students/{student}.html"' in html
         assert (out / "students" / f"{student}.html").is_file()
@@ -92,6 +94,7 @@ def test_hostile_code_names_and_output_are_escaped(graded_class):
     assert hostile_page in pages
     assert student_file_name(HOSTILE_NAME).endswith(".html") and "<" not in student_file_name(HOSTILE_NAME)
     for name, html in pages.items():
+        html = html.replace(f"<script>{SORT_SCRIPT}</script>", "")  # the page's own sorter, allowed by its hash
         assert "<script" not in html.lower(), name
         assert "<img" not in html.lower(), name
         assert "onerror=alert(1)>" not in html, name
@@ -179,3 +182,44 @@ def test_cli_dashboard_command(graded_class):
     bad = CliRunner().invoke(main, ["dashboard", str(out / "missing")])
     assert bad.exit_code == 2
     assert bad.output.count("\n") == 1 and "grader: error:" in bad.output
+
+
+def test_students_table_sorts_and_only_its_own_script_may_run(graded_class):
+    subs, out = graded_class
+    html = write_dashboard(out, subs).read_text(encoding="utf-8")
+    assert html.count("<script") == 1 and f"script-src '{SCRIPT_HASH}'" in html
+    table = re.search(r'<table class="sortable" id="students"><thead>(.*?)</thead><tbody>(.*?)</tbody>', html)
+    assert table and table.group(1).count("<th>") == 7
+    assert 'data-sort="' in table.group(2)
+    student_pages = [p for name, p in _pages(out).items() if name.startswith("students/")]
+    assert all("<script" not in p for p in student_pages)  # no script where none is needed
+
+
+def test_names_with_control_characters_and_lone_surrogates_are_written(tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    weird = "eve\x1b[31m\x00\ud800"
+    report = {"schema_version": "1.0", "submission": weird, "score": 1, "max_score": 2, "status": "graded",
+              "checks": [{"id": "app-loads", "kind": "behavior", "title": "t", "status": "failed", "score": 0,
+                          "max_score": 2, "feedback": "route /up\ud800load\x07", "findings": [], "details": {}}],
+              "findings": [], "errors": [], "run": {"output": "\x1b]0;owned\x07"}}
+    (out / "eve.json").write_text(json.dumps(report), encoding="utf-8")
+    write_dashboard(out)
+    for name, html in _pages(out).items():
+        assert "\x1b" not in html and "\x00" not in html and "\x07" not in html, name
+        assert "eve\ufffd[31m" in html or name.startswith("students/")
+
+
+def test_advice_is_shown_as_advice_on_the_student_page(tmp_path: Path):
+    from grader.pipeline import grade_path
+    from grader.scoring.rubric import load_rubric
+
+    sample = Path(__file__).resolve().parents[2] / "sample_submissions" / "bg007_no_error_handling"
+    out = tmp_path / "out"
+    out.mkdir()
+    report = grade_path(sample, load_rubric(None), run_behavior=False, name="dan")
+    (out / "dan.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    write_dashboard(out)
+    page = (out / "students" / "dan.html").read_text(encoding="utf-8")
+    row = next(block for block in page.split('<div class="check">') if "<code>BG007</code>" in block)
+    assert '<span class="badge advice">advice</span>' in row and "no try/except" in row

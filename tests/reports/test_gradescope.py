@@ -87,7 +87,7 @@ def test_hostile_report_still_valid_and_error_checks_carry_their_details():
     jsonschema.validate(data, PUBLISHED_FIELDS)
     errored = next(t for t in data["tests"] if t["name"].startswith("saved-file-intact"))
     assert errored["status"] == "failed" and "Could not be checked" in errored["output"]
-    assert "received:" in errored["output"]
+    assert "got: " in errored["output"] and "sent: a.txt" in errored["output"]
     assert data["execution_time"] == 1
     assert "syntax error" in data["output"]
 

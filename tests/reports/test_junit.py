@@ -32,8 +32,9 @@ def test_hostile_feedback_survives_as_text_without_breaking_the_xml():
     failure = root.find("testsuite/testcase/failure")
     # Only the characters XML cannot carry at all are replaced; markup stays text.
     # (XML parsers normalise a raw \r\n to \n: that is the XML spec, not our loss.)
-    expected = HOSTILE.replace("\x00", "\ufffd").replace("\x1b", "\ufffd").replace("\r\n", "\n")
-    assert failure.text == expected
+    # The failure text is the finding's line: location, code, message.
+    message = HOSTILE.replace("\x00", "\ufffd").replace("\x1b", "\ufffd").replace("\r\n", "\n")
+    assert failure.text == f"pkg/my file,v1.py:3:7: BG001 {message}"
     assert root.find("testsuite").get("name") == 'student, "x" <y>'
     assert "syntax error" in root.find("testsuite/system-err").text
 

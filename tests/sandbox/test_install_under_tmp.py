@@ -21,7 +21,7 @@ def test_grading_works_when_the_grader_lives_under_tmp():
     with tempfile.TemporaryDirectory(prefix="grader-install-", dir="/tmp") as tmp:
         os.chmod(tmp, 0o755)  # as a git checkout would be
         shutil.copytree(ROOT / "grader", Path(tmp) / "grader", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "fixtures", Path(tmp) / "fixtures")  # the upload fixtures, next to it in a checkout
+        shutil.copytree(ROOT / "fixtures", Path(tmp) / "grader" / "_fixtures")  # where the wheel puts them
         env = {**os.environ, "PYTHONPATH": tmp, "GRADER_SANDBOX": "forkserver"}
         proc = subprocess.run(
             [sys.executable, "-m", "grader", "grade", str(ROOT / "sample_submissions" / "save_then_process"),

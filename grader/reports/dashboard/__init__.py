@@ -1,7 +1,9 @@
 """The class dashboard: ``OUT_DIR/index.html`` plus ``OUT_DIR/students/<id>.html``.
 
 Built from the per-student JSON reports a batch wrote (and ``summary.json`` when there).
-Self-contained static HTML: inline CSS and SVG, no script, no network.
+Static HTML files that need nothing else (inline CSS and SVG, one inline script that sorts
+the students table, nothing loaded from the network): ``index.html`` and one page per
+student in ``students/``, linked to each other. Keep the folder together to share it.
 """
 
 from __future__ import annotations

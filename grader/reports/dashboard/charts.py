@@ -6,7 +6,7 @@ rubric is just a file someone handed the instructor.
 
 from __future__ import annotations
 
-from html import escape
+from grader.reports.dashboard.layout import esc as escape
 
 from grader.reports.dashboard.data import CheckRate
 
@@ -77,8 +77,10 @@ def score_histogram(counts: list[int], width: int = 640, height: int = 260) -> s
 def pass_rate_legend() -> str:
     return (
         '<p class="muted"><span class="cell passed"></span>passed '
-        '<span class="cell failed"></span>failed or error '
-        '<span class="cell skipped"></span>skipped (a prerequisite did not pass)</p>'
+        '<span class="cell failed"></span>failed '
+        '<span class="cell skipped"></span>not decided: skipped (a prerequisite did not pass), could not be '
+        'checked, not applicable or out of time. The rate counts only the students where the check was '
+        'decided.</p>'
     )
 
 
@@ -107,8 +109,8 @@ def pass_rate_bars(rates: list[CheckRate], width: int = 760) -> str:
         x = float(label_w)
         for count, color, word in (
             (rate.passed, _PASS_COLOR, "passed"),
-            (rate.failed, _FAIL_COLOR, "failed or error"),
-            (rate.skipped, _SKIP_COLOR, "skipped"),
+            (rate.failed, _FAIL_COLOR, "failed"),
+            (rate.skipped, _SKIP_COLOR, "not decided"),
         ):
             if not count or not rate.total:
                 continue
@@ -120,7 +122,7 @@ def pass_rate_bars(rates: list[CheckRate], width: int = 760) -> str:
             x += seg
         parts.append(
             f'<text x="{label_w + plot_w + 8}" y="{y + 17}" font-size="12" fill="{_MUTED}">'
-            f"{share * 100:.0f} % ({rate.passed}/{rate.total})</text>"
+            f"{share * 100:.0f} % ({rate.passed}/{rate.evaluated})</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -63,12 +63,17 @@ class CheckRate:
     title: str
     passed: int
     total: int  # students whose report has this check
-    failed: int = 0  # failed or error
-    skipped: int = 0
+    failed: int = 0
+    skipped: int = 0  # not decided: skipped, error, timeout, not applicable (not the student's failure)
+
+    @property
+    def evaluated(self) -> int:
+        return self.passed + self.failed
 
     @property
     def rate(self) -> float:
-        return self.passed / self.total if self.total else 0.0
+        """Passed among the students where the check was decided (passed or failed)."""
+        return self.passed / self.evaluated if self.evaluated else 0.0
 
 
 @dataclass(frozen=True)
@@ -119,10 +124,10 @@ class ClassData:
                 status = check.get("status")
                 if status == "passed":
                     passed[check_id] += 1
-                elif status == "skipped":
-                    skipped[check_id] += 1
-                else:
+                elif status == "failed":
                     failed[check_id] += 1
+                else:
+                    skipped[check_id] += 1
         return [
             CheckRate(cid, title, passed[cid], total[cid], failed[cid], skipped[cid])
             for cid, title in order.items()

@@ -1,18 +1,62 @@
 """The page shell shared by the index and the student pages: CSS, escaping, file names.
 
 Student code, filenames, app output and feedback are hostile HTML: everything goes
-through :func:`esc`. The Content-Security-Policy forbids scripts and any network load, so
+through :func:`esc`, which also replaces control characters and lone surrogates (a
+report can hold them; a page cannot). The Content-Security-Policy forbids any network
+load and every script but the page's own (the table sorter, allowed by its SHA-256), so
 even a missed escape cannot run code or phone home.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from html import escape
 from urllib.parse import quote
 
+from grader.reports.feedback import printable
+
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+# Click a column header to sort the table by it (again: the other way). ``#sort=N`` or
+# ``#sort=-N`` in the address sorts by column N (0-based) when the page opens.
+SORT_SCRIPT = """
+function sortKey(cell) {
+  if (!cell) return "";
+  var value = cell.getAttribute("data-sort");
+  if (value === null) value = cell.textContent.trim();
+  var number = Number(value);
+  return value !== "" && isFinite(number) ? number : value.toLowerCase();
+}
+function sortTable(table, column, ascending) {
+  var heads = table.tHead.rows[0].cells;
+  for (var i = 0; i < heads.length; i++) heads[i].removeAttribute("aria-sort");
+  heads[column].setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  rows.sort(function (a, b) {
+    var x = sortKey(a.cells[column]), y = sortKey(b.cells[column]);
+    var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    return ascending ? order : -order;
+  });
+  rows.forEach(function (row) { body.appendChild(row); });
+}
+Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (head, column) {
+    head.tabIndex = 0;
+    var sort = function () { sortTable(table, column, head.getAttribute("aria-sort") !== "ascending"); };
+    head.addEventListener("click", sort);
+    head.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sort(); }
+    });
+  });
+  var wanted = /^#sort=(-?)(\\d+)$/.exec(location.hash);
+  if (wanted && table.tHead.rows[0].cells[+wanted[2]]) sortTable(table, +wanted[2], wanted[1] !== "-");
+});
+"""
+SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+CSP_WITH_SORT = CSP + f"; script-src '{SCRIPT_HASH}'"
 
 CSS = """
 :root { --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; --pass:#2f855a; --fail:#c53030;
@@ -35,10 +79,17 @@ h3 { font-size:15px; margin:14px 0 6px; }
 table { border-collapse:collapse; width:100%; }
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-size:12px; color:var(--muted); font-weight:600; }
+table.sortable th { cursor:pointer; user-select:none; }
+table.sortable th::after { content:" \\2195"; color:#cbd5e0; }
+table.sortable th[aria-sort=ascending]::after { content:" \\25B2"; color:var(--ink); }
+table.sortable th[aria-sort=descending]::after { content:" \\25BC"; color:var(--ink); }
+.doc pre.code { background:var(--bg); border:1px solid var(--line); border-radius:6px; padding:8px 10px; overflow:auto; }
+.doc h4 { margin:10px 0 4px; font-size:13px; }
 td.num { text-align:right; font-variant-numeric:tabular-nums; }
 .badge { display:inline-block; padding:1px 7px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; }
 .passed { background:var(--pass); } .failed { background:var(--fail); }
 .error { background:var(--err); } .skipped { background:var(--skip); } .graded { background:var(--accent); }
+.review { background:#6b46c1; } .timeout { background:#dd6b20; } .advice { background:#2b6cb0; } .not-applicable { background:#a0aec0; }
 .cells { white-space:nowrap; }
 .cell { display:inline-block; width:11px; height:11px; margin-right:2px; border-radius:2px; }
 pre, code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; }
@@ -61,25 +112,28 @@ summary { cursor:pointer; }
 """
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+STATUSES = frozenset({"passed", "failed", "error", "skipped", "graded", "review", "timeout", "advice",
+                      "not-applicable"})
 
 
 def esc(value: object) -> str:
-    return escape(str(value), quote=True)
+    return escape(printable(str(value)), quote=True)
 
 
-def page(title: str, header_html: str, body_html: str) -> str:
+def page(title: str, header_html: str, body_html: str, sortable: bool = False) -> str:
+    script = f"<script>{SORT_SCRIPT}</script>" if sortable else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP_WITH_SORT if sortable else CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-        f"<body><header>{header_html}</header><main>{body_html}</main></body></html>\n"
+        f"<body><header>{header_html}</header><main>{body_html}</main>{script}</body></html>\n"
     )
 
 
 def badge(status: str) -> str:
-    known = status if status in {"passed", "failed", "error", "skipped", "graded"} else "error"
+    known = status if status in STATUSES else "error"
     return f'<span class="badge {known}">{esc(status)}</span>'
 
 

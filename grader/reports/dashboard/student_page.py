@@ -27,6 +27,8 @@ def _checks(student: StudentReport) -> str:
     blocks = []
     for check in student.checks:
         status = str(check.get("status", "error"))
+        if status == "passed" and check.get("kind") == "static" and check.get("findings"):
+            status = "advice"  # a finding that costs no points: shown as advice, not as a pass
         score = check.get("score", 0)
         max_score = check.get("max_score", 0)
         points = (
@@ -37,7 +39,7 @@ def _checks(student: StudentReport) -> str:
         feedback = str(check.get("feedback") or "")
         if feedback.strip() == str(check.get("title") or "").strip():
             feedback = ""  # a custom check's docstring is its title: say it once
-        if status in {"failed", "error"}:
+        if status in {"failed", "error", "advice"}:
             # What went wrong is the point of the page: shown in full.
             feedback_html = f'<pre class="text">{esc(feedback)}</pre>' if feedback else ""
         elif feedback and "\n" not in feedback and len(feedback) < 160:
