@@ -16,7 +16,8 @@ first appears), so watching the jobs costs little however busy the machine is.
 
 Protocol (AF_UNIX SOCK_SEQPACKET, one JSON object per packet):
   control socket: parent -> server ``{"job": {...}}`` with fds [job socket, result,
-  stdout, stderr]; server -> parent ``{"ready": ...}`` once at start.
+  stdout, stderr, then one per name of ``job["pass_fds"]``]; server -> parent
+  ``{"ready": ...}`` once at start.
   job socket: server -> parent ``{"pid": n}`` then ``{"exit": ...}`` when the child and
   every process of its tree are gone; parent -> server ``{"kill": true}`` (EOF = kill).
 """
@@ -37,12 +38,14 @@ from typing import Any
 
 from grader.behavior.sandbox import limits, procs
 from grader.behavior.sandbox.tracker import FULL_REFRESH_S, Tracker
+from grader.behavior.sandbox.worker import HELPERS, prepare, run_job
 
 SWEEP_SECONDS = 0.05
 # With a dedicated uid per job, RLIMIT_NPROC enforces the process count and the uid ties
 # a re-parented process to its job, so the sweep (peak count, strays) can run less often.
 UID_SWEEP_SECONDS = 0.25
 MAX_PACKET = 1 << 20
+MAX_FDS = 64  # per job: its socket, result, stdout, stderr and the descriptors handed to the child
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Server:
 
     def _on_ctrl(self) -> None:
         try:
-            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(32 * 4))
+            data, ancdata, _flags, _addr = self.ctrl.recvmsg(MAX_PACKET, socket.CMSG_SPACE(MAX_FDS * 4))
         except OSError:
             data = b""
         if not data:
@@ -128,19 +131,22 @@ class Server:
     def _start(self, request: dict[str, Any], fds: list[int]) -> None:
         job_sock = socket.socket(fileno=fds[0])
         named = {"result": fds[1], "stdout": fds[2], "stderr": fds[3]}
-        passed = dict(zip(request.get("pass_fds") or [], fds[4:]))
+        passed = list(request.get("pass_fds") or [])
+        named.update({f"pass:{name}": fd for name, fd in zip(passed, fds[4:])})
+        prepare(request)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             signal.set_wakeup_fd(-1)
             for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
                 signal.signal(signum, signal.SIG_DFL)
-            from grader.behavior.sandbox.worker import run_job
-
-            run_job(request, named, passed)
+            run_job(request, named)
             os._exit(70)
         for fd in fds[1:]:
             os.close(fd)
-        job = Job(pid, job_sock, request.get("uid"), int(request.get("max_processes", 64)))
+        # A uid ties processes to this job only when it is the run's own (pooled) uid, which
+        # RLIMIT_NPROC then limits; otherwise the sweep counts the run's processes.
+        uid = request.get("uid") if request.get("nproc_limit") else None
+        job = Job(pid, job_sock, uid, int(request.get("max_processes", 64)))
         self.jobs[pid] = job
         self.tracker.add_job(pid, job.uid)
         self.selector.register(job_sock, selectors.EVENT_READ, job)
@@ -185,12 +191,13 @@ class Server:
             if job.status is not None or job.killed:
                 continue
             members = self.tracker.members(job.pid)
+            # The run's outer and init processes are the grader's, not the student's.
             if job.uid is not None:
                 # What RLIMIT_NPROC counts: every process and thread of the run's uid.
-                job.peak = max(job.peak, procs.count_tasks(members))
+                job.peak = max(job.peak, procs.count_tasks(members) - HELPERS)
             else:
-                job.peak = max(job.peak, len(members))
-                if len(members) > job.max_processes:
+                job.peak = max(job.peak, len(members) - HELPERS)
+                if len(members) - HELPERS > job.max_processes:
                     job.storm = True
                     self._terminate(job)
         self._kill_strays()

@@ -181,10 +181,11 @@ class ForkServer:
         return self._proc is not None and self._proc.poll() is None
 
     def submit(self, job: dict[str, Any], result_w: int, stdout_w: int, stderr_w: int,
-               extra: list[int] = ()) -> JobHandle:  # type: ignore[assignment]
-        """Hand a job to the server; the caller closes its copies of the fds."""
+               passed: list[int] | tuple[int, ...] = ()) -> JobHandle:
+        """Hand a job to the server with the run's descriptors (``passed``: one per name of
+        ``job["pass_fds"]``, in order); the caller closes its copies."""
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        fds = array.array("i", [child_end.fileno(), result_w, stdout_w, stderr_w, *extra])
+        fds = array.array("i", [child_end.fileno(), result_w, stdout_w, stderr_w, *passed])
         payload = json.dumps({"job": job}).encode()
         try:
             with self._lock:

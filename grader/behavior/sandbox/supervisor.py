@@ -1,24 +1,31 @@
 """Run the harness on a private copy of a submission, in an isolated child process.
 
-Layout of one run (a fresh private temp dir, separate from every output of the grader)::
+``with Sandbox(source) as box: res = box.run(settings, limits)``. The run's folders live
+on the grader's side (``jail.rundir``), bound into the child's jail, so the parent reads
+and watches them for the whole ``with`` block, also after the child died:
 
-    <tmp>/              the child's private /tmp when a mount namespace is available
-    <tmp>/sandbox/      escapes with ../ land here (observable, never elsewhere)
-    <tmp>/sandbox/work/ a copy of the submission: the app's working directory
+    box.work           the copy of the submission; the child's ``/tmp/sandbox/work``
+    box.sandbox_dir    its parent, where ``../x`` escapes land (``/tmp/sandbox``)
+    box.tmp            the child's ``/tmp``
+    box.writable_roots every folder the child can write: {"/tmp": ..., "/var/tmp": ...,
+                       "/dev/shm": ..., "/run/lock": ...} (child path -> parent path)
+
+They hold only while the report lists ``private-tmp`` (and ``private-root``): without a
+jail the child writes where its uid may. The context removes everything at the end.
 
 The parent enforces the wall-clock limit, drains stdout/stderr into bounded buffers,
-reads results only from the dedicated pipe, and returns once the server confirmed that
-every process of the run is gone.
+reads results only from the dedicated pipe (``supervise``), and returns once the server
+confirmed that every process of the run is gone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
-import selectors
 import shutil
 import stat
-import tempfile
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,14 +33,30 @@ from pathlib import Path
 from typing import Any
 
 from grader.behavior.sandbox import launcher
-from grader.behavior.sandbox.channel import MessageReader
-from grader.behavior.sandbox.output import HeadTailBuffer
+from grader.behavior.sandbox.jail import cleanup, namespaces
+from grader.behavior.sandbox.jail.cgroups import RunCgroup
+from grader.behavior.sandbox.jail.diskwatch import DiskWatch
+from grader.behavior.sandbox.jail.rundir import RunDir
+from grader.behavior.sandbox.launcher import SandboxError
+from grader.behavior.sandbox.limits import MAX_FILE_BYTES
+from grader.behavior.sandbox.supervise import supervise
+from grader.behavior.sandbox.worker import HELPERS
 from grader.discovery.submission import IGNORED_DIRS
 
 DEFAULT_HARNESS = "grader.behavior.student.serve:serve"
-PRIVATE_WORKDIR = "/tmp/sandbox/work"  # the work dir as the child sees it under private /tmp
-KILL_CONFIRM_S = 15.0
+PRIVATE_WORKDIR = "/tmp/sandbox/work"  # the work dir as the child sees it in its jail
 UID_BASE = 1_500_000_000
+NOBODY = 65534
+MAX_COPY_DEPTH = 64
+# Missing protections worth a warning: without them a submission can see or stop more
+# than its own run. (Cgroups are a comfort: RLIMIT_AS and the process count still hold.)
+WARN_ABOUT = ("namespaces", "private-root", "private-tmp", "pid-namespace", "unprivileged-user")
+
+
+class IsolationUnavailable(SandboxError):
+    """Behavior checks cannot be isolated here and the user did not opt out."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -41,6 +64,7 @@ class SandboxLimits:
     timeout: float = 30.0
     memory_mb: int = 1024
     max_processes: int = 64
+    disk_mb: int = 512  # everything the run writes (/tmp, /var/tmp, /dev/shm, /run/lock, work area)
 
 
 @dataclass
@@ -52,12 +76,21 @@ class SandboxResult:
     timed_out: bool = False
     exit: dict[str, Any] = field(default_factory=dict)
     protections: list[str] = field(default_factory=list)
+    # Protections that did not hold, with why (from the child, before any student code).
+    missing: dict[str, str] = field(default_factory=dict)
     stdout: dict[str, Any] = field(default_factory=dict)
     stderr: dict[str, Any] = field(default_factory=dict)
     child_workdir: str = ""
     mode: str = "forkserver"
     elapsed_s: float = 0.0
     channel_corrupt: bool = False
+    channel_problem: str = ""
+    disk_exceeded: str | None = None  # the grader stopped the run: what it passed
+    memory_exceeded: bool = False  # the kernel killed a process of the run at the cgroup limit
+    refused: str | None = None
+    # Milliseconds of each step of the jail's set-up (the child's, then the parent's
+    # "cgroup_create"/"cgroup_remove"); the run folder's own are on the Sandbox.
+    setup_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def last_phase(self) -> str | None:
@@ -91,195 +124,191 @@ _uids = _UidPool()
 
 
 def copy_submission(source: Path, target: Path) -> None:
-    """Copy regular files and folders only: a symlink in a submission could point at the
-    grader's outputs, so links are never copied."""
+    """Copy regular files and folders only (a symlink in a submission could point at the
+    grader's outputs, so links are never copied), at most ``MAX_COPY_DEPTH`` levels
+    deep, without recursion."""
     target.mkdir(parents=True)
-    for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
-        rel = Path(dirpath).relative_to(source)
-        dirnames[:] = [
-            d for d in dirnames
-            if d not in IGNORED_DIRS and not os.path.islink(os.path.join(dirpath, d))
-        ]
-        for d in dirnames:
-            (target / rel / d).mkdir()
-        for name in filenames:
-            src = Path(dirpath) / name
-            if src.is_symlink() or not src.is_file():
-                continue
-            shutil.copyfile(src, target / rel / name)
-
-
-def _chown_tree(root: Path, uid: int, gid: int) -> None:
-    os.chown(root, uid, gid)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
-
-
-def _remove_tree(root: Path) -> None:
-    def fix_and_retry(func: Any, path: str, _exc: Any) -> None:
-        # The student may have removed permissions from what it created.
+    stack = [(Path(source), target, 0)]
+    while stack:
+        folder, copy, depth = stack.pop()
         try:
-            os.chmod(os.path.dirname(path), stat.S_IRWXU)
-            os.chmod(path, stat.S_IRWXU)
-            func(path)
+            entries = list(os.scandir(folder))
         except OSError:
-            pass
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if entry.name not in IGNORED_DIRS and depth < MAX_COPY_DEPTH:
+                    (copy / entry.name).mkdir()
+                    stack.append((Path(entry.path), copy / entry.name, depth + 1))
+            elif stat.S_ISREG(info.st_mode):
+                shutil.copyfile(entry.path, copy / entry.name, follow_symlinks=False)
 
-    shutil.rmtree(root, onerror=fix_and_retry)
+
+_warned: set[tuple[str, ...]] = set()
+
+
+def _warn_once(missing: dict[str, str]) -> None:
+    """One line on stderr per process and set of missing protections."""
+    names = tuple(sorted(n for n in missing if n in WARN_ABOUT))
+    if not names or names in _warned:
+        return
+    _warned.add(names)
+    reasons = "; ".join(f"{n}: {missing[n][:200]}" for n in names)
+    sys.stderr.write(f"grader: warning: the sandbox runs without {', '.join(names)} ({reasons}).\n")
 
 
 class Sandbox:
-    """``with Sandbox(source) as box: res = box.run(settings, limits)``; then inspect
-    ``box.work`` (the parent's view of the work dir) before the context removes it."""
+    """``with Sandbox(source) as box: res = box.run(settings, limits)``; see the module doc."""
 
     def __init__(self, source: Path, harness: str = DEFAULT_HARNESS, mode: str | None = None,
-                 drop_privileges: bool = True) -> None:
+                 drop_privileges: bool = True, hide: list[str | os.PathLike[str]] = ()) -> None:  # type: ignore[assignment]
         self.source = Path(source)
-        # False runs the child under the grader's own uid even as root (tests use it to
-        # exercise the unprivileged path: process count enforced by the server's sweep).
+        # False (root only): no dedicated uid, RLIMIT_NPROC or cgroup for the run (tests use
+        # it for the count-and-kill path of an unprivileged grader); the child then runs
+        # as nobody, never as root.
         self.drop_privileges = drop_privileges
         self.harness = harness
         self.mode = launcher.current_mode() if mode in (None, "auto") else mode
-        self.tmp = Path(tempfile.mkdtemp(prefix="grader-run-"))
-        self.sandbox_dir = self.tmp / "sandbox"
-        self.work = self.sandbox_dir / "work"
+        # Folders the child must not see (checked before private-root is listed): the
+        # class folder and the grader's home always, the caller's (its output folder) too.
+        self.hide = [str(self.source.resolve()), str(self.source.resolve().parent),
+                     os.path.expanduser("~"), *(os.fspath(p) for p in hide)]
         self.uid: int | None = None
+        self._pooled = False
+        self.run_dir: RunDir | None = None
+        # Milliseconds of the parent's own steps: run folder made, submission copied, removed.
+        self.timings: dict[str, float] = {}
 
+    def _lap(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[step] = round((now - since) * 1000, 3)
+        return now
+
+    # ---- the parent's view of the run's folders -------------------------------------
+    @property
+    def tmp(self) -> Path:
+        return self._dir().writable["/tmp"]
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self._dir().sandbox
+
+    @property
+    def work(self) -> Path:
+        return self._dir().sandbox / "work"
+
+    @property
+    def writable_roots(self) -> dict[str, Path]:
+        return dict(self._dir().writable)
+
+    def _dir(self) -> RunDir:
+        if self.run_dir is None:
+            raise SandboxError("the sandbox's folders exist only inside its `with` block.")
+        return self.run_dir
+
+    # ---- life cycle -------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
-        self.sandbox_dir.mkdir()
-        copy_submission(self.source, self.work)
-        if self.drop_privileges and os.geteuid() == 0 and hasattr(os, "setuid"):
-            self.uid = _uids.acquire()
-            _chown_tree(self.tmp, self.uid, self.uid)
+        cleanup.sweep_stale_runs()
+        as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        if as_root:
+            self._pooled = self.drop_privileges
+            self.uid = _uids.acquire() if self._pooled else NOBODY
+        started = time.perf_counter()
+        try:
+            self.run_dir = RunDir(SandboxLimits.disk_mb, self.uid, tmpfs=as_root)
+        except BaseException:
+            self.__exit__()
+            raise
+        started = self._lap("rundir_create", started)
+        try:
+            copy_submission(self.source, self.work)
+            if self.uid is not None:
+                self.run_dir.hand_over(self.uid)
+            self._lap("copy", started)
+        except OSError as exc:
+            self.__exit__()
+            if exc.errno == errno.ENOSPC:
+                raise SandboxError(f"the submission is larger than the sandbox's disk budget "
+                                   f"({SandboxLimits.disk_mb} MiB).") from None
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _remove_tree(self.tmp)
-        if self.uid is not None:
+        if self.run_dir is not None:
+            started = time.perf_counter()
+            self.run_dir.remove()
+            self._lap("rundir_remove", started)
+            self.run_dir = None
+        if self.uid is not None and self._pooled:
             _uids.release(self.uid)
-            self.uid = None
+        self.uid = None
 
+    # ---- one run ----------------------------------------------------------------------
     def run(self, settings: dict[str, Any], limits: SandboxLimits,
             pass_fds: dict[str, int] | None = None) -> SandboxResult:
-        """Run the harness; ``pass_fds`` (name -> fd of ours) reach it as ``settings["fds"]``."""
+        """Run the harness in the jail. ``pass_fds`` ({name: descriptor}) are handed to the
+        child, which finds them in ``settings["fds"]`` ({name: its descriptor number})."""
+        run_dir = self._dir()
+        if not run_dir.resize(limits.disk_mb):
+            raise SandboxError(f"the submission is larger than the disk budget ({limits.disk_mb} MiB).")
         nonce = secrets.token_hex(16)
-        passed = dict(pass_fds or {})
+        budget = limits.disk_mb * 1024 * 1024
+        started = time.perf_counter()
+        group = self._cgroup(limits, run_dir)
+        cgroup_ms = round((time.perf_counter() - started) * 1000, 3)
+        names = sorted(pass_fds or {})
         job = {
             "nonce": nonce,
             "harness": self.harness,
             "settings": settings,
             "workdir": str(self.work),
             "workdir_private": PRIVATE_WORKDIR,
-            "private_tmp": str(self.tmp),
             "memory_mb": int(limits.memory_mb),
             "max_processes": int(limits.max_processes),
+            "file_limit_bytes": min(MAX_FILE_BYTES, budget),
             "uid": self.uid,
             "gid": self.uid,
-            "nproc_limit": None,
-            "pass_fds": sorted(passed),
+            "nproc_limit": self._pooled,
+            "pass_fds": names,
+            # The user's choice, read here: the fork server's environment is not the user's.
+            "allow_unisolated": namespaces.opted_out_of_isolation(),
+            "cgroup": {"procs": group.procs_files, "held": group.held} if group and group.held else None,
+            "jail": {
+                "staging": str(run_dir.staging),
+                "writable": {child: str(path) for child, path in run_dir.writable.items()},
+                "identities": run_dir.identities(),
+                "hidden": self.hide,
+                "disk_bytes": budget if run_dir.tmpfs else None,
+            },
         }
-        result_r, result_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        server = launcher.shared_server() if self.mode == "forkserver" else launcher.ForkServer(preload=False)
-        started = time.monotonic()
+        watch = None if run_dir.tmpfs else DiskWatch(list(run_dir.writable.values()), budget)
         try:
-            handle = server.submit(job, result_w, out_w, err_w, [passed[name] for name in sorted(passed)])
-        except BaseException:
-            for fd in (result_r, out_r, err_r):
-                os.close(fd)
-            raise
+            res = supervise(self.mode, job, [(pass_fds or {})[n] for n in names], limits.timeout, watch)
         finally:
-            for fd in (result_w, out_w, err_w):
-                os.close(fd)
-        try:
-            outcome = self._supervise(handle, nonce, result_r, out_r, err_r, limits.timeout, started)
-        finally:
-            handle.close()
-            for fd in (result_r, out_r, err_r):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            if self.mode != "forkserver":
-                server.stop()
-        outcome.mode = self.mode
-        return outcome
-
-    def _supervise(
-        self, handle: launcher.JobHandle, nonce: str, result_r: int, out_r: int, err_r: int,
-        timeout: float, started: float,
-    ) -> SandboxResult:
-        res = SandboxResult()
-        reader = MessageReader(nonce)
-        buffers = {out_r: HeadTailBuffer(), err_r: HeadTailBuffer()}
-        selector = selectors.DefaultSelector()
-        for fd in (result_r, out_r, err_r):
-            os.set_blocking(fd, False)
-            selector.register(fd, selectors.EVENT_READ)
-        selector.register(handle.sock, selectors.EVENT_READ)
-        deadline = started + timeout
-        hard_stop: float | None = None
-        open_fds = {result_r, out_r, err_r}
-        while True:
-            now = time.monotonic()
-            if not res.timed_out and res.result is None and now >= deadline and handle.exit is None:
-                res.timed_out = True
-                handle.kill()
-            if (res.result is not None or res.event is not None) and handle.exit is None and hard_stop is None:
-                # The child said its last word; whatever still runs (threads, forks) goes.
-                handle.kill()
-                hard_stop = now + KILL_CONFIRM_S
-            if res.timed_out and hard_stop is None:
-                hard_stop = now + KILL_CONFIRM_S
-            if handle.exit is not None and not open_fds:
-                break
-            if hard_stop is not None and now > hard_stop:
-                break
-            wait = max(0.0, min(deadline, hard_stop or deadline) - now) if not res.timed_out else 0.1
-            for key, _ in selector.select(min(wait, 0.5) if handle.exit is None else 0.2):
-                if key.fileobj is handle.sock:
-                    if handle.read_event() is None:
-                        selector.unregister(handle.sock)
-                    continue
-                fd = key.fd
-                try:
-                    data = os.read(fd, 1 << 16)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    selector.unregister(fd)
-                    open_fds.discard(fd)
-                    continue
-                if fd == result_r:
-                    for message in reader.feed(data):
-                        self._take(res, message)
-                else:
-                    buffers[fd].write(data)
-            if handle.exit is not None and open_fds and hard_stop is None:
-                hard_stop = time.monotonic() + 2.0  # a pipe held by nothing we know: stop waiting
-        selector.close()
-        if handle.exit is None:
-            handle.wait_exit(KILL_CONFIRM_S)
-        res.exit = dict(handle.exit or {})
-        res.stdout = buffers[out_r].summary()
-        res.stderr = buffers[err_r].summary()
-        res.channel_corrupt = reader.corrupt
-        res.elapsed_s = round(time.monotonic() - started, 3)
+            if group is not None:
+                started = time.perf_counter()
+                memory_exceeded = group.memory_exceeded()
+                group.remove()
+                removed_ms = round((time.perf_counter() - started) * 1000, 3)
+        if group is not None:
+            res.memory_exceeded = memory_exceeded
+            res.setup_ms.update(cgroup_create=cgroup_ms, cgroup_remove=removed_ms)
+        if res.refused:
+            raise IsolationUnavailable(res.refused)
+        if watch is not None and res.protections:
+            res.protections.append(f"disk-watch-{limits.disk_mb}MiB")
+        _warn_once(res.missing)
         return res
 
-    @staticmethod
-    def _take(res: SandboxResult, message: dict[str, Any]) -> None:
-        kind = message.get("t")
-        if kind == "phase":
-            res.phases.append(str(message.get("phase")))
-        elif kind == "protections" and not res.protections:
-            # Sent once, before any student code ran: later copies are not the grader's.
-            res.protections = [str(p) for p in message.get("protections", [])]
-            res.child_workdir = str(message.get("workdir", ""))
-        elif kind == "result" and res.result is None and res.event is None:
-            data = message.get("data")
-            res.result = data if isinstance(data, dict) else {"verdicts": [], "errors": ["the harness returned no result"], "run": {}}
-        elif kind in ("exit", "memory", "crash") and res.event is None and res.result is None:
-            res.event = {k: v for k, v in message.items() if k != "nonce"}
+    def _cgroup(self, limits: SandboxLimits, run_dir: RunDir) -> RunCgroup | None:
+        if not self._pooled:
+            return None
+        # tmpfs pages are charged to the run: its memory is its processes' plus its disk.
+        memory_mb = limits.memory_mb + (limits.disk_mb if run_dir.tmpfs else 0)
+        group = RunCgroup(run_dir.path.name, memory_mb * 1024 * 1024, limits.max_processes + HELPERS)
+        group.create()
+        return group
