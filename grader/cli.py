@@ -87,7 +87,8 @@ def lint(path: Path, fmt: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Text format: show every check's feedback and the app's output.")
 @click.option("-q", "--quiet", is_flag=True, help="Text format: the score and one line per problem.")
 @click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
-              help="inprocess (default): drive the app as ASGI; uvicorn: serve it for real and send HTTP.")
+              hidden=True,
+              help="No effect: kept so old commands work; the app is always served by uvicorn in the jail.")
 def grade(path: Path, rubric_name: str | None, fmt: tuple[str, ...], output: Path | None, static_only: bool, verbose: bool,
           quiet: bool = False, server: str | None = None) -> None:
     """Grade one submission (folder, .py or .zip) against a rubric and print the report."""

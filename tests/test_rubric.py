@@ -143,6 +143,17 @@ def test_a_static_finding_alone_does_not_cap_an_app_whose_behavior_passed():
     assert report.score == 60  # the core criterion's 40 points are lost, nothing more
 
 
+def test_a_core_check_that_could_not_be_established_caps_like_a_failure():
+    """An attack that makes the parent's observation incomplete (an event flood) leaves the
+    core check in error: that must not score above a core that was measured and failed."""
+    for status in ("error", "timeout"):
+        report = _report(CORE_RUBRIC, {"app-loads": "passed", "upload-accepted": "passed",
+                                       "task-scheduled": status, "missing-file-rejected": "passed"})
+        assert report.cap is not None and report.cap["applied"], status
+        assert "could not be established (task-scheduled" in report.cap["because"]
+        assert report.score == 40
+
+
 def test_a_failed_check_with_a_cap_caps_the_total():
     report = _report(CORE_RUBRIC, {"app-loads": "failed"})
     assert report.cap["percent"] == 30 and report.score <= 30

@@ -23,7 +23,8 @@ import click
               help="Extra per-student formats besides json: gradescope, junit, sarif, github, markdown, text.")
 @click.option("--static-only", is_flag=True, help="Skip the behavior run (no student code executes).")
 @click.option("--server", type=click.Choice(["inprocess", "uvicorn"]), default=None,
-              help="inprocess (default): drive each app as ASGI; uvicorn: serve it for real and send HTTP.")
+              hidden=True,
+              help="No effect: kept so old commands work; the app is always served by uvicorn in the jail.")
 @click.option("--html", is_flag=True, help="Also write the class dashboard OUT_DIR/index.html (see `grader dashboard`).")
 @click.option("--per-job", "per_job", type=click.IntRange(min=1), default=None,
               help="Submissions each job grades at once (default 12 with behavior checks: they mostly wait "

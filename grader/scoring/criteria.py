@@ -9,8 +9,9 @@ A cap limits the total when the assignment's core was not done (a ``core`` crite
 failed) or when the app does not work at all (a check with a ``cap`` failed): a
 submission that does not do the assignment cannot score like one that does. For a core
 criterion, what the parent measured decides: a static finding caps the total only when
-the behavior checks of that criterion could not be measured (static-only grading, an
-app that does not load). A static finding still costs its criterion's points.
+the behavior checks of that criterion were not run (static-only grading, an app that
+does not load). A core behavior check that ran but could not be established (``error``,
+``timeout``) caps as a failure would. A static finding still costs its criterion's points.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from grader.model import CheckResult, CriterionResult
 from grader.scoring.rubric import Rubric, RubricCriterion
 
 MEASURED = ("passed", "failed")
+UNPROVEN = ("error", "timeout")
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,17 @@ def caps(rubric: Rubric, results: list[CheckResult]) -> list[Cap]:
             continue
         members = [by_id[c] for c in criterion.checks if c in by_id and by_id[c].max_score > 0]
         measured = [r for r in members if r.kind != "static" and r.status in MEASURED]
-        if measured:
+        # A core check the parent could not establish (its observation was incomplete,
+        # the run ended first) is not met: the benefit of the doubt would reward whoever
+        # makes the observation fail.
+        unproven = [r for r in members if r.kind != "static" and r.status in UNPROVEN]
+        if measured or unproven:
             failed = [r for r in measured if r.status == "failed"]
         else:
             failed = [r for r in members if r.kind == "static" and r.status == "failed"]
         if failed:
             found.append(Cap(criterion.cap, f"the core criterion '{criterion.title}' was not met ({failed[0].id})"))
+        elif unproven:
+            found.append(Cap(criterion.cap, f"the core criterion '{criterion.title}' could not be established "
+                                            f"({unproven[0].id}: {unproven[0].status})"))
     return found

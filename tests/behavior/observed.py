@@ -16,6 +16,8 @@ from grader.behavior.sandbox.supervisor import SandboxLimits
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_submissions"
+# Every check a rubric without an instructor's effect checker runs.
+DEFAULT_CHECKS = [c for c in CHECKS if c != "processing-effect"]
 
 
 def observe_folder(source: Path, *, timeout: float = 30, checks: list[str] | None = None,
@@ -24,7 +26,7 @@ def observe_folder(source: Path, *, timeout: float = 30, checks: list[str] | Non
     config = {"timeout": timeout, "memory_mb": 1024, **(settings or {})}
     if exchange_timeout is not None:
         config["exchange_timeout"] = exchange_timeout
-    wanted = list(checks or [c for c in CHECKS if c != "processing-effect"])  # needs a rubric's effect
+    wanted = list(checks or DEFAULT_CHECKS)
     outcome = run_observed(source, config, SandboxLimits(timeout, 1024, 64), wanted, large_upload_mb)
     return {"verdicts": [v.to_dict() for v in outcome.verdicts.values()], "errors": list(outcome.errors),
             "run": outcome.run}

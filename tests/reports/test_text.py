@@ -56,7 +56,7 @@ def test_every_student_format_stands_on_its_own(tmp_path: Path):
     for rendered in (text.render(report), markdown.render(report), gradescope.render(report), junit.render(report),
                      github.render(report)):
         assert "grader explain" not in rendered and "Run `" not in rendered
-        assert "save it first and pass the saved path" in rendered  # the fix travels with the finding
+        assert "save the upload in the endpoint and pass the saved path" in rendered  # the fix travels with the finding
     advice = json.loads(gradescope.render(_static(ADVICE_ONLY)))
     bg007 = next(t for t in advice["tests"] if t["name"].startswith("BG007"))
     assert bg007["status"] == "passed" and bg007["output"].startswith("Advice (no points lost).")

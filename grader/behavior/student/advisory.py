@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,10 +142,18 @@ class AdvisoryWrapper:
             await _json(send, 200, {"ok": True})
             if self.server is not None:
                 # The parent has measured all it needs: no graceful wait for tasks still running.
+                # Their cancellation is the grader's doing, not the student's: uvicorn's
+                # tracebacks for it would read as the app's errors in the report.
+                silence_server_logs()
                 self.server.should_exit = True
                 self.server.force_exit = True
         else:
             await _json(send, 404, {"error": "unknown command"})
+
+
+def silence_server_logs() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 async def _json(send: Any, status: int, data: Any) -> None:
