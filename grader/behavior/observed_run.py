@@ -61,12 +61,15 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
     token = secrets.token_hex(16)
     run_id = secrets.token_hex(6)
     sockets_dir = Path(tempfile.mkdtemp(prefix="grader-sock-"))
+    # A socket path is limited to 107 bytes and TMPDIR can be longer: the folder is named
+    # through a descriptor of this process instead.
+    sockets_dir_fd = os.open(sockets_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     control, child_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     holder: dict[str, SandboxResult] = {}
     measured: dict[str, Any] = {}
     try:
-        socket_path = str(sockets_dir / "app.sock")
+        socket_path = f"/proc/self/fd/{sockets_dir_fd}/app.sock"
         listener.bind(socket_path)
         listener.listen(128)
         with Sandbox(source, harness=SERVE, mode=mode) as box:
@@ -93,6 +96,7 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
     finally:
         for sock in (listener, control, child_control):
             sock.close()
+        os.close(sockets_dir_fd)
         shutil.rmtree(sockets_dir, ignore_errors=True)
     return _outcome(holder.get("res") or SandboxResult(timed_out=True), limits, measured, wanted, witness)
 

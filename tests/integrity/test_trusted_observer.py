@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.reports.outputs import render_as
-from grader.scoring.rubric import load_rubric
+from grader.scoring.rubric import load_rubric, parse_rubric
 from tests.hostile.support import grade_hostile
 
 HERE = Path(__file__).resolve().parent / "submissions"
@@ -24,6 +24,14 @@ CORE = ("task-scheduled", "response-before-processing")
 @pytest.fixture(scope="module")
 def rubric():
     return load_rubric(None)
+
+
+@pytest.fixture(scope="module")
+def short_rubric(rubric):
+    """The default rubric with a 12 s run: for attacks that hold the run until its limit
+    (the verdicts are the ones at 45 s, reached sooner)."""
+    assert "timeout = 45 " in rubric.text
+    return parse_rubric(rubric.text.replace("timeout = 45 ", "timeout = 12 ", 1))
 
 
 def grade(name: str, grader_temp: Path, rubric) -> dict:
@@ -54,8 +62,8 @@ def test_rewritten_bookkeeping_in_the_app_earns_nothing(grader_temp, rubric):
     assert report["score"] <= 40
 
 
-def test_frozen_clocks_in_the_app_do_not_hide_inline_processing(grader_temp, rubric):
-    report = grade("clock_shift", grader_temp, rubric)
+def test_frozen_clocks_in_the_app_do_not_hide_inline_processing(grader_temp, short_rubric):
+    report = grade("clock_shift", grader_temp, short_rubric)
     states = statuses(report)
     assert states["response-before-processing"] == "failed"
     assert report["score"] <= 40
@@ -122,6 +130,6 @@ def test_an_event_flood_proves_no_order(grader_temp, rubric):
     assert report["score"] <= 40
 
 
-def test_an_endless_answer_to_every_request_is_cut(grader_temp, rubric):
-    report = grade("huge_info_answer", grader_temp, rubric)
+def test_an_endless_answer_to_every_request_is_cut(grader_temp, short_rubric):
+    report = grade("huge_info_answer", grader_temp, short_rubric)
     assert report["score"] <= 10

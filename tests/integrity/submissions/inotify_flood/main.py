@@ -21,7 +21,7 @@ def upload(file: UploadFile, background_tasks: BackgroundTasks):
     saved = UPLOADS / f"{uuid.uuid4().hex}.upload"
     saved.write_bytes(file.file.read())
     saved.with_suffix(".report").write_text(str(len(saved.read_bytes())))  # inline processing
-    for index in range(40000):
+    for index in range(12000):
         (NOISE / f"n{index % 50}").write_bytes(b"x")
     background_tasks.add_task(later, saved)
     return {"ok": True}
