@@ -84,6 +84,10 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
             child.start()
             try:
                 witness.take_send_trap(control, HANDOVER_TIMEOUT_S)
+                # The child holds the listening socket now. Without the parent's copy, a
+                # child that dies (an app that does not import) refuses connections at
+                # once instead of leaving each request to wait out its budget.
+                listener.close()
                 measured.update(asyncio.run(_drive(witness, token, child, begun, limits.timeout, wanted,
                                                    large_upload_mb, settings.get("exchange_timeout"),
                                                    overlap=settings.get("overlap", _overlap_default()),

@@ -196,12 +196,21 @@ class CheckContext:
                    and (e.kind in WRITES or e.kind == FOUND)}
         sizes: dict[Path2, int] = {}
         copies: list[Path2] = []
+        # A response leaves in several sends (head, body): a file whose inode, size and
+        # times are those of the previous send's look is not read again.
+        seen: dict[Path2, tuple[safe_fs.FileFacts, bool]] = at_response.setdefault("seen", {})
         for root, rel in sorted(touched):
             found = safe_fs.facts(str(witness.roots[root]), rel)
             if found is None:
                 continue
             sizes[(root, rel)] = found.size
-            if found.size == payload.size and witness.holds(root, rel, payload.data):
+            earlier = seen.get((root, rel))
+            if earlier is not None and earlier[0] == found:
+                is_copy = earlier[1]
+            else:
+                is_copy = found.size == payload.size and witness.holds(root, rel, payload.data)
+                seen[(root, rel)] = (found, is_copy)
+            if is_copy:
                 copies.append((root, rel))
         at_response["sizes"], at_response["copies"] = sizes, copies
 

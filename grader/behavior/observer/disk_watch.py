@@ -43,6 +43,10 @@ _KINDS = (
 )
 
 
+_FOLDER_CHANGES = (kernel.IN_CREATE | kernel.IN_DELETE | kernel.IN_MOVED_FROM | kernel.IN_MOVED_TO
+                   | kernel.IN_ATTRIB | kernel.IN_MODIFY | kernel.IN_CLOSE_WRITE)
+
+
 @dataclass(frozen=True)
 class FileEvent:
     position: int
@@ -124,9 +128,11 @@ class DiskWatch:
             return
         if not event.name:
             return  # an event on the watched folder itself (deleted, moved): its parent logs it
+        is_dir = bool(event.mask & kernel.IN_ISDIR)
+        if is_dir and not event.mask & _FOLDER_CHANGES:
+            return  # a folder opened, listed or closed: no verdict reads those
         name = os.fsdecode(event.name)
         path = self._path(folder, name)
-        is_dir = bool(event.mask & kernel.IN_ISDIR)
         for bit, kind in _KINDS:
             if event.mask & bit:
                 self._log(kind, folder.root, path, is_dir, stamp)

@@ -14,7 +14,9 @@ is the unique name the parent's client bound its own socket to.
 
 from __future__ import annotations
 
+import errno
 import os
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -44,6 +46,9 @@ class SendTrap:
         self.marks: list[SendMark] = []
         self._pidfds: dict[int, int] = {}
         self.broken: str | None = None
+        # Called once no process of the child is left to send (the listener hung up): a
+        # level-triggered reader would otherwise wake the loop without end.
+        self.on_hang_up: Callable[[], None] | None = None
 
     def fileno(self) -> int:
         return self.listener
@@ -61,10 +66,13 @@ class SendTrap:
         try:
             trapped = linux.receive_trapped(self.listener)
         except OSError as exc:
-            # ENOENT: the sender died between the wake-up and the read. Anything else
-            # means the trap stopped working; the verdicts then do not rely on it.
-            if exc.errno != 2:
+            # ENOENT: the sender died between the wake-up and the read, or every process
+            # of the child has exited (the listener then stays readable: hung up).
+            # Anything else means the trap stopped working; the verdicts then do not rely on it.
+            if exc.errno != errno.ENOENT:
                 self.broken = str(exc)
+            elif self._hung_up() and self.on_hang_up is not None:
+                self.on_hang_up()
             return
         stamp = time.monotonic()
         connection = self._connection(trapped)
@@ -73,6 +81,11 @@ class SendTrap:
             self.marks.append(SendMark(position, stamp, connection, trapped.tid))
         finally:
             linux.let_send_continue(self.listener, trapped.id)
+
+    def _hung_up(self) -> bool:
+        poller = select.poll()
+        poller.register(self.listener, select.POLLIN)
+        return any(events & select.POLLHUP for _fd, events in poller.poll(0))
 
     def _connection(self, trapped: linux.TrappedSend) -> int | None:
         process = linux.thread_group_of(trapped.tid)

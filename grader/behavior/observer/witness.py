@@ -61,7 +61,9 @@ class Witness:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.add_reader(self.watch.fileno(), self.watch.pump)
         if self.trap is not None:
-            loop.add_reader(self.trap.fileno(), self.trap.handle)
+            trap_fd = self.trap.fileno()
+            loop.add_reader(trap_fd, self.trap.handle)
+            self.trap.on_hang_up = lambda: loop.remove_reader(trap_fd)
 
     def detach(self, loop: asyncio.AbstractEventLoop) -> None:
         for fd in (self.watch.fileno(), self.trap.fileno() if self.trap else -1):

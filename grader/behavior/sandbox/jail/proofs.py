@@ -83,7 +83,12 @@ def root(plan: Plan, host_root: tuple[int, int], identities: dict[str, list[int]
             continue
         if (info.st_dev, info.st_ino) != (dev, ino):
             problems.append(f"{child} is not the run's folder")
+    own_folders = {w.rstrip("/") or "/" for w in plan.writable}
     for path in hidden:
+        # A hidden folder that is itself one of the run's own mounts (the submission's
+        # original was under /tmp) shows the run's folder there, checked above, not the host's.
+        if path.rstrip("/") in own_folders:
+            continue
         if visible(path, top.st_dev):
             problems.append(f"{path} is visible")
     return problems
