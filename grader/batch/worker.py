@@ -76,6 +76,7 @@ def crashed_job(job: Job, reason: str) -> Graded:
 def init_worker(batch_pid: int) -> None:
     """Runs once in each worker process: die with the batch, then import the grader."""
     _exit_when_orphaned(batch_pid)
+    _bound_malloc()
     import os
 
     from grader.behavior.sandbox import launcher
@@ -87,6 +88,22 @@ def init_worker(batch_pid: int) -> None:
     import grader.pipeline  # noqa: F401
     import grader.reports.outputs  # noqa: F401
     import grader.static.engine  # noqa: F401
+
+
+def _bound_malloc() -> None:
+    """A worker observes a dozen runs at once, each from its own thread, each handling
+    multi-MiB uploads: glibc gives every thread an arena of its own and, after the first
+    large free, keeps later large blocks in them instead of returning them. Two arenas and
+    a fixed 256 KiB threshold for mmap'd blocks keep the worker's memory to what it holds."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: nothing to tune
+    m_mmap_threshold, m_arena_max = -3, -8
+    libc.mallopt(m_arena_max, 2)
+    libc.mallopt(m_mmap_threshold, 256 * 1024)
 
 
 def _exit_when_orphaned(batch_pid: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import secrets
 import socket
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,40 @@ class HttpExchange:
         return f"HTTP {self.status} {text}{more}".rstrip()
 
 
+def encode_request(method: str, path: str, *, files: dict[str, tuple[str, bytes, str]] | None = None,
+                   data: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> list[bytes]:
+    """The request's bytes, in parts to send one after the other.
+
+    httpx encodes the multipart form (its quoting of file names is what a real client
+    sends), but with a random marker in place of each file's bytes; the bytes themselves
+    are sent as they are, so a 4 MiB upload is never copied into one request buffer.
+    """
+    contents: dict[bytes, bytes] = {}
+    stand_ins: dict[str, tuple[str, bytes, str]] | None = None
+    if files:
+        stand_ins = {}
+        for name, (filename, content, content_type) in files.items():
+            marker = secrets.token_hex(16).encode("ascii")
+            contents[marker] = content
+            stand_ins[name] = (filename, marker, content_type)
+    built = httpx.Request(method, "http://app" + path, files=stand_ins, data=data, headers=headers)
+    body = built.read()
+    parts: list[bytes] = []
+    rest = body
+    for marker, content in contents.items():
+        before, found, rest = rest.partition(marker)
+        if not found:  # cannot happen: httpx writes each file's bytes once
+            raise ValueError("multipart encoding lost a file")
+        parts += [before, content]
+    parts.append(rest)
+    length = sum(len(p) for p in parts)
+    head_lines = [f"{method} {built.url.raw_path.decode('ascii')} HTTP/1.1", "Host: app", "Connection: close"]
+    head_lines += [f"{k}: {length if k.lower() == 'content-length' else v}" for k, v in built.headers.items()
+                   if k.lower() not in ("host", "connection")]
+    head = ("\r\n".join(head_lines) + "\r\n\r\n").encode("latin-1")
+    return [head + parts[0], *parts[1:]] if parts else [head]
+
+
 class HttpClient:
     """Talks to the app over ``socket_path``; ``run_id`` makes its connection names unique."""
 
@@ -87,12 +122,7 @@ class HttpClient:
                       connection: int | None = None, on_sent: Any = None,
                       keep_body: int = MAX_KEPT_BODY) -> HttpExchange:
         number = connection if connection is not None else self.new_connection_number()
-        built = httpx.Request(method, "http://app" + path, files=files, data=data, headers=headers)
-        body = built.read()
-        head_lines = [f"{method} {built.url.raw_path.decode('ascii')} HTTP/1.1", "Host: app",
-                      "Connection: close"]
-        head_lines += [f"{k}: {v}" for k, v in built.headers.items() if k.lower() not in ("host", "connection")]
-        raw = ("\r\n".join(head_lines) + "\r\n\r\n").encode("latin-1") + body
+        raw = encode_request(method, path, files=files, data=data, headers=headers)
         exchange = HttpExchange(label, method, path, number, time.monotonic(), budget_s=budget_s,
                                 keep_body=keep_body)
         try:
@@ -101,7 +131,7 @@ class HttpClient:
             exchange.timed_out = True
         return exchange
 
-    async def _exchange(self, exchange: HttpExchange, raw: bytes, on_sent: Any) -> None:
+    async def _exchange(self, exchange: HttpExchange, raw: list[bytes], on_sent: Any) -> None:
         loop = asyncio.get_running_loop()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -109,7 +139,8 @@ class HttpClient:
             sock.setblocking(False)
             try:
                 await loop.sock_connect(sock, self.socket_path)
-                await loop.sock_sendall(sock, raw)
+                for part in raw:
+                    await loop.sock_sendall(sock, part)
             except OSError as exc:
                 exchange.error = f"the request could not be sent ({os.strerror(exc.errno or 0) or exc})"
                 # The server may still have answered (it refused the body midway).
