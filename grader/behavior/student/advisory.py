@@ -147,6 +147,9 @@ class AdvisoryWrapper:
                 silence_server_logs()
                 self.server.should_exit = True
                 self.server.force_exit = True
+                wake = getattr(self.server, "wake", None)
+                if wake is not None:
+                    wake.set()
         else:
             await _json(send, 404, {"error": "unknown command"})
 

@@ -12,6 +12,8 @@ for ids the parent already knows): it comes from the student's process.
 
 from __future__ import annotations
 
+import asyncio
+
 import os
 import signal
 import time
@@ -56,7 +58,7 @@ def serve(workdir: str, settings: dict[str, Any], on_progress: ProgressFn | None
         wrapper, fd=int(fds["listen"]), loop="asyncio", http="h11", lifespan="on",
         log_level="warning", access_log=False, timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
+    server = PromptServer(config)
     wrapper.server = server
     progress("startup")
     with recording_tasks(str(root)):
@@ -74,6 +76,28 @@ def serve(workdir: str, settings: dict[str, Any], on_progress: ProgressFn | None
     if custom:
         result["custom"] = custom
     return result
+
+
+class PromptServer(uvicorn.Server):
+    """uvicorn looks at ``should_exit`` every 0.1 s; the grader's shutdown wakes it at once
+    (each run saved ~50 ms of waiting on average)."""
+
+    wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        if not hasattr(self, "on_tick"):  # another uvicorn: its own loop, its own pace
+            await super().main_loop()
+            return
+        self.wake = asyncio.Event()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            try:
+                await asyncio.wait_for(self.wake.wait(), 0.1)
+            except asyncio.TimeoutError:
+                pass
+            should_exit = await self.on_tick(counter)
 
 
 def _rubric_pytest_checks(found: Any, root: Path, settings: dict[str, Any], begun: float) -> dict[str, Any]:
