@@ -140,7 +140,22 @@ def run_batch(submissions: Path, out: Path, jobs: int, extra_env: dict[str, str]
         else Counter(s.get("status") for s in summary.get("students", []))
     return {"seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 1), "peak_pss_mib": round(memory.peak_pss_kib / 1024, 1),
             "peak_rss_sum_mib": round(memory.peak_rss_kib / 1024, 1), "peak_processes": memory.peak_processes,
-            "statuses": dict(statuses)}
+            "statuses": dict(statuses), "not_graded": _not_graded(out)}
+
+
+def _not_graded(out: Path) -> list[str]:
+    """Each report whose status is not 'graded', with the first thing it says went wrong."""
+    found = []
+    for path in sorted(out.glob("*.json")):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(report, dict) and "status" in report and report.get("status") not in ("graded", None) \
+                and "submission" in report:
+            why = (report.get("errors") or ["(no error text)"])[0]
+            found.append(f"{report['submission']}: {report['status']}: {str(why)[:200]}")
+    return found
 
 
 LINT_FOLDER_MAX = 500  # grader refuses a submission with more Python files than this
@@ -213,6 +228,8 @@ def main() -> None:
               f"peak memory of the batch's process tree: PSS {batch['peak_pss_mib']} MiB "
               f"(sum of RSS {batch['peak_rss_sum_mib']} MiB, {batch['peak_processes']} processes at most), "
               f"statuses {batch['statuses']}")
+        for line in batch["not_graded"]:
+            print(f"  not graded: {line}")
         figures: dict[str, object] = {"machine": machine(), "n": args.n, "jobs": args.jobs, "batch": batch}
         if not args.skip_baseline:
             entries = sorted(classroom.iterdir())[: args.baseline_n]

