@@ -189,7 +189,8 @@ def _note_limits(outcome: BehaviorOutcome, res: SandboxResult, limits: SandboxLi
     memory_sentence = f"Your app used more than {limits.memory_mb} MiB of memory (the limit)"
     if any("MemoryError" in t for t in texts) and not any("MiB of memory" in e for e in outcome.errors):
         outcome.errors.append(memory_sentence + "; it got a MemoryError.")
-    if res.exit.get("storm") or int(res.exit.get("processes_peak") or 0) >= limits.max_processes:
+    if res.exit.get("storm") or int(res.exit.get("processes_peak") or 0) >= limits.max_processes \
+            or getattr(res, "process_limit_hit", False):
         outcome.errors.append(
             f"Your app started more than {limits.max_processes} processes or threads (the limit); "
             "the grader stopped all of them."

@@ -20,6 +20,7 @@ confirmed that every process of the run is gone.
 
 from __future__ import annotations
 
+import collections
 import errno
 import os
 import secrets
@@ -87,6 +88,7 @@ class SandboxResult:
     channel_problem: str = ""
     disk_exceeded: str | None = None  # the grader stopped the run: what it passed
     memory_exceeded: bool = False  # the kernel killed a process of the run at the cgroup limit
+    process_limit_hit: bool = False  # the kernel refused a fork or thread at the cgroup's pids.max
     refused: str | None = None
     # Milliseconds of each step of the jail's set-up (the child's, then the parent's
     # "cgroup_create"/"cgroup_remove"); the run folder's own are on the Sandbox.
@@ -102,22 +104,30 @@ class _UidPool:
     counts this run alone, its processes can be found and killed by uid, and two runs
     cannot signal or read each other."""
 
+    # A uid is not handed out again until this many others have been: the processes of the
+    # run that had it may still be dying (killed, not yet reaped), and RLIMIT_NPROC counts
+    # them against the next run of that uid (a fork storm's leftovers once made the next
+    # run's first fork fail).
+    FRESH = 900
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._free: set[int] = set()
+        self._released: collections.deque[int] = collections.deque()
         self._next = 0
         self._base = UID_BASE + (os.getpid() % 100_000) * 1000
 
     def acquire(self) -> int:
         with self._lock:
-            if self._free:
-                return self._free.pop()
-            self._next += 1
-            return self._base + self._next
+            if self._next < self.FRESH or not self._released:
+                if self._next >= 1000:  # this process's range: 1,000 runs in flight at once
+                    raise RuntimeError("more than 1,000 concurrent runs in one grader process")
+                self._next += 1
+                return self._base + self._next
+            return self._released.popleft()  # the one released longest ago
 
     def release(self, uid: int) -> None:
         with self._lock:
-            self._free.add(uid)
+            self._released.append(uid)
 
 
 _uids = _UidPool()
@@ -292,10 +302,12 @@ class Sandbox:
             if group is not None:
                 started = time.perf_counter()
                 memory_exceeded = group.memory_exceeded()
+                process_limit_hit = group.process_limit_hit()
                 group.remove()
                 removed_ms = round((time.perf_counter() - started) * 1000, 3)
         if group is not None:
             res.memory_exceeded = memory_exceeded
+            res.process_limit_hit = process_limit_hit
             res.setup_ms.update(cgroup_create=cgroup_ms, cgroup_remove=removed_ms)
         if res.refused:
             raise IsolationUnavailable(res.refused)

@@ -191,6 +191,20 @@ class RunCgroup:
                         return True
         return False
 
+    def process_limit_hit(self) -> bool:
+        """Did the kernel refuse a fork or a thread of the run at ``pids.max``? (An app that
+        catches the failed fork leaves no other trace of it.)"""
+        for folder in self.folders:
+            try:
+                text = _read(os.path.join(folder, "pids.events"))
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "max" and value.strip().isdigit() and int(value) > 0:
+                    return True
+        return False
+
     def remove(self) -> None:
         for folder in reversed(self.folders):
             _remove_group(folder)
