@@ -61,6 +61,7 @@ class UploadObservation:
     advisory: dict[str, Any] | None  # the app's own record (tasks, errors): advisory
     final_sizes: dict[Path2, int] = field(default_factory=dict)
     created: list[Path2] = field(default_factory=list)  # new files after the tasks
+    tasks_wait_s: float = 0.0  # how long after the request the tasks could run before the look
 
     def intact(self) -> list[str]:
         return sorted({shown(p) for p in self.evidence.copies + self.evidence.copies_at_response})
@@ -140,11 +141,12 @@ class CheckContext:
                                                  headers={"x-grader-exchange": self._tag(label)})
 
     async def upload(self, label: str, payload: Payload, *, hold: bool = False,
-                     wait_for_tasks: bool = True) -> UploadObservation:
+                     wait_for_tasks: bool = True, task_wait_s: float | None = None) -> UploadObservation:
         """Send ``payload``; observe the disk until the app's tasks for it are done.
 
         ``hold``: while each send of the response is held, record file sizes and read
         the files of the payload's size (the state of the disk at the response).
+        ``task_wait_s``: how long the tasks may run, when longer than one exchange's budget.
         """
         witness = self.witness
         budget = self.budget()
@@ -169,8 +171,11 @@ class CheckContext:
         response_position = marks[-1].position if exact else (witness.position() if exchange.done else None)
         advisory: dict[str, Any] | None = None
         tasks_done = False
+        limit = 0.0
         if wait_for_tasks and exchange.status is not None:
-            left = max(0.0, budget - (time.monotonic() - begun))
+            limit = budget if task_wait_s is None else \
+                max(budget, min(task_wait_s, self.deadline - begun - MIN_BUDGET_S))
+            left = max(0.0, limit - (time.monotonic() - begun))
             advisory = await self._advisory(tag, left)
             tasks_done = bool(advisory and advisory.get("done") is True)
         if exchange.status is not None and advisory is None:
@@ -187,6 +192,7 @@ class CheckContext:
         # back to the parent's clock instead: that is the machine, not the app.)
         mapped = trapped and any(m.connection is not None for m in witness.trap.marks)  # type: ignore[union-attr]
         observation.evidence.bypassed = mapped and not marks and exchange.status is not None
+        observation.tasks_wait_s = limit
         return observation
 
     def _look_at_response(self, start: int, payload: Payload, at_response: dict[str, Any]) -> None:

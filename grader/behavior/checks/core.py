@@ -30,6 +30,9 @@ def _primary(ctx: CheckContext) -> UploadObservation:
     return ctx.primary
 
 
+PRIMARY_TASK_SHARE = 0.5
+
+
 @check("app-loads")
 async def app_loads(ctx: CheckContext) -> Verdict:
     """The grader finds your FastAPI() instance (or the one named in the rubric), imports it within the time limit and serves it: the server answers, and it has an upload route (a POST route with an UploadFile parameter)."""
@@ -50,7 +53,10 @@ async def upload_accepted(ctx: CheckContext) -> Verdict:
     origin = time.monotonic()
     timing = asyncio.ensure_future(probes.during(origin, stop, ctx.budget()))
     try:
-        run = await ctx.upload("primary", payload, hold=True)
+        # Slow is not broken: the primary upload's tasks may take up to half the time left
+        # (~19 s of the default 45 s run), the other checks' uploads one exchange budget.
+        run = await ctx.upload("primary", payload, hold=True,
+                               task_wait_s=(ctx.deadline - time.monotonic()) * PRIMARY_TASK_SHARE)
     finally:
         stop.set()
         await timing
@@ -79,6 +85,8 @@ async def task_scheduled(ctx: CheckContext) -> Verdict:
     if evidence.work_after:
         return verdict("task-scheduled", True, "After the response: " + _work_after_text(run) + ".",
                        timeline=timeline(run))
+    if (running := _still_running("task-scheduled", run)) is not None:
+        return running
     return verdict(
         "task-scheduled", False,
         "Nothing was processed after the response: the saved upload was not read back and no output "
@@ -110,6 +118,8 @@ async def response_before_processing(ctx: CheckContext) -> Verdict:
             timeline=timeline(run),
         )
     if not evidence.work_after:
+        if (running := _still_running("response-before-processing", run)) is not None:
+            return running
         return verdict(
             "response-before-processing", False,
             "No processing was seen, before or after the response: the saved upload was never read "
@@ -146,7 +156,7 @@ async def task_completes(ctx: CheckContext) -> Verdict:
                    "and was still running") if still else "the app did not say its tasks had ended"
         return Verdict(
             "task-completes", "timeout",
-            f"The background work did not end within {run.exchange.budget_s:.1f} s: {running}.",
+            f"The background work did not end within {run.tasks_wait_s or run.exchange.budget_s:.1f} s: {running}.",
             {"measured": _timeline_text(run), "timeline": timeline(run),
              "fix": "Make sure the task ends (no endless loop or wait); long work belongs in a worker queue."},
         )
@@ -238,6 +248,25 @@ async def loop_responsive(ctx: CheckContext) -> Verdict:
 
 
 # ---- helpers ------------------------------------------------------------------------
+def _still_running(check_id: str, run: UploadObservation) -> Verdict | None:
+    """Nothing seen yet, but the app's tasks for the upload had not finished when the wait
+    ended: not measured (a timeout), never a failure of a slow but correct app. (The app's
+    own word that its tasks still run is advisory; a timeout on the core still caps the
+    score, so claiming it gains nothing.)"""
+    if run.tasks_done or run.exchange.status is None:
+        return None
+    names = [str(t.get("name")) for t in (run.advisory or {}).get("tasks") or []
+             if isinstance(t, dict) and t.get("ended_ms") is None][:3]
+    if not names:
+        return None
+    return Verdict(check_id, "timeout",
+                   f"Not measured: your background task ({', '.join(names)}) was still running "
+                   f"{run.tasks_wait_s or run.exchange.budget_s:.1f} s after the upload was sent, and had not "
+                   "touched the saved file yet. The grader cannot see "
+                   "processing that has not happened; a task must finish within the run's time limit.",
+                   {"timeline": timeline(run)})
+
+
 def _unobservable(check_id: str, run: UploadObservation) -> Verdict | None:
     """No verdict on order without a complete, trusted view of it: never a pass by default."""
     why = run.evidence.unobservable

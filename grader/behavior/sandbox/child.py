@@ -42,6 +42,9 @@ ROOT_WITHOUT_JAIL = (
     "(in a container: --cap-add SYS_ADMIN).")
 
 
+CGROUP_HELPERS = 2  # the outer and init processes of the jail: in its cgroup, not the student's
+
+
 def load_callable(spec: str) -> Callable[..., Any]:
     """``"package.module:function"`` or ``"/path/to/file.py:function"``."""
     target, _, name = spec.rpartition(":")
@@ -224,6 +227,12 @@ def run_student(job: dict[str, Any], fds: dict[str, int], workdir: str, tmpdir: 
         # Trusted imports happen while we may still read everything.
         harness = load_callable(job["harness"])
         nproc = job["max_processes"] if job.get("nproc_limit") and os.geteuid() == 0 else None
+        if nproc is not None and "cgroup-pids" in ((job.get("cgroup") or {}).get("held") or []):
+            # The run's cgroup (pids.max = the limit + the two helper processes) refuses
+            # first, and the kernel counts each refusal in pids.events, which the grader
+            # reads: an app that swallows the failed fork is still reported. RLIMIT_NPROC
+            # stays one step behind, as the backstop.
+            nproc += CGROUP_HELPERS + 1
         protections += limits.apply_rlimits(job["memory_mb"], nproc, job.get("file_limit_bytes"))
         dropped, not_dropped = drop_privileges(job, plan)
         protections += dropped

@@ -31,10 +31,10 @@ from typing import Any
 
 from grader.behavior.sandbox import limits
 from grader.behavior.sandbox.channel import write_message
-from grader.behavior.sandbox.child import run_student
+from grader.behavior.sandbox.child import CGROUP_HELPERS, run_student
 from grader.behavior.sandbox.jail import cgroups, exposed, namespaces, newroot, proofs, syscalls
 
-HELPERS = 2  # the outer and init processes: not the student's, not counted against its limit
+HELPERS = CGROUP_HELPERS  # the outer and init processes: not the student's, not counted against its limit
 HOSTNAME = "sandbox"
 _STATUS = struct.Struct("i")
 
