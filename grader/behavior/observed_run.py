@@ -75,7 +75,6 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
         with Sandbox(source, harness=SERVE, mode=mode) as box:
             witness = Witness(_roots(box), HttpClient(socket_path, run_id))
             witness.start_watching()
-            begun = time.monotonic()
             child = threading.Thread(
                 target=lambda: holder.setdefault("res", box.run(
                     {**settings, "token": token}, limits,
@@ -84,6 +83,9 @@ def run_observed(source: Path, settings: dict[str, Any], limits: SandboxLimits,
             child.start()
             try:
                 witness.take_send_trap(control, HANDOVER_TIMEOUT_S)
+                # The run's clock starts when the child is running (as the supervisor's does),
+                # not while the grader's own fork server may still be starting.
+                begun = time.monotonic()
                 # The child holds the listening socket now. Without the parent's copy, a
                 # child that dies (an app that does not import) refuses connections at
                 # once instead of leaving each request to wait out its budget.

@@ -32,9 +32,11 @@ def supervise(mode: str, job: dict[str, Any], passed: list[int], timeout: float,
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     server = launcher.shared_server() if mode == "forkserver" else launcher.ForkServer(preload=False)
-    started = time.monotonic()
     try:
         handle = server.submit(job, result_w, out_w, err_w, passed)
+        # The student's time starts with its run: a fork server still importing FastAPI
+        # (the first run of a grader, a loaded machine) is the grader's time, not the app's.
+        started = time.monotonic()
     except BaseException:
         for fd in (result_r, out_r, err_r):
             os.close(fd)
