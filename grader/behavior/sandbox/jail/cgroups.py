@@ -179,30 +179,25 @@ class RunCgroup:
 
     def memory_exceeded(self) -> bool:
         """Did the kernel kill a process of the run for going past the memory limit?"""
+        return self._counted("oom_kill", ("memory.events", "memory.oom_control"))
+
+    def process_limit_hit(self) -> bool:
+        """Did the kernel refuse a fork or a thread of the run at ``pids.max``? (An app that
+        catches the failed fork leaves no other trace of it.)"""
+        return self._counted("max", ("pids.events",))
+
+    def _counted(self, key: str, files: tuple[str, ...]) -> bool:
+        """Does ``key`` count more than zero in one of the run's event files?"""
         for folder in self.folders:
-            for name in ("memory.events", "memory.oom_control"):
+            for name in files:
                 try:
                     text = _read(os.path.join(folder, name))
                 except OSError:
                     continue
                 for line in text.splitlines():
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill" and value.strip().isdigit() and int(value) > 0:
+                    found, _, value = line.partition(" ")
+                    if found == key and value.strip().isdigit() and int(value) > 0:
                         return True
-        return False
-
-    def process_limit_hit(self) -> bool:
-        """Did the kernel refuse a fork or a thread of the run at ``pids.max``? (An app that
-        catches the failed fork leaves no other trace of it.)"""
-        for folder in self.folders:
-            try:
-                text = _read(os.path.join(folder, "pids.events"))
-            except OSError:
-                continue
-            for line in text.splitlines():
-                key, _, value = line.partition(" ")
-                if key == "max" and value.strip().isdigit() and int(value) > 0:
-                    return True
         return False
 
     def remove(self) -> None:
