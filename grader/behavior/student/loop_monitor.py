@@ -22,12 +22,18 @@ delays the heartbeat (counted).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 TICK_S = 0.005
+# Time the loop's thread spent waiting for a CPU (a busy machine, not the app) is not a
+# stall: the kernel's run-queue delay of the thread is read at most this often...
+SCHED_EVERY_S = 0.002
+# ...and subtracted from gaps longer than this (shorter ones cannot reach a limit).
+SCHED_MIN_GAP_S = 0.05
 
 
 @dataclass
@@ -45,6 +51,9 @@ class LoopMonitor:
         self._open: dict[int, Window] = {}
         self._task: asyncio.Task[None] | None = None
         self._selector: Any = None
+        self._sched_fd: int | None = None
+        self._delay_at_last_tick = 0.0
+        self._sched_read_at = float("-inf")
 
     @property
     def running(self) -> bool:
@@ -54,10 +63,22 @@ class LoopMonitor:
         """The grader blocked the loop itself for ``seconds``: not the student's stall."""
         self._busy_s += seconds
 
+    def _run_delay(self) -> float | None:
+        """Seconds the loop's thread has waited on a run queue (schedstat), or None."""
+        if self._sched_fd is None:
+            return None
+        try:
+            return int(os.pread(self._sched_fd, 128, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _current_gap(self, now: float) -> float:
         # The heartbeat's own sleep is not a stall; timed iterations have none.
         expected = TICK_S if self._task is not None else 0.0
         gap = now - self._last_tick - (self._busy_s - self._busy_at_last_tick) - expected
+        if gap > SCHED_MIN_GAP_S and (delay := self._run_delay()) is not None:
+            gap -= max(0.0, delay - self._delay_at_last_tick)
+            self._delay_at_last_tick, self._sched_read_at = delay, now
         return max(gap, 0.0)
 
     def _tick(self) -> None:
@@ -70,6 +91,10 @@ class LoopMonitor:
     def _reset(self, now: float) -> None:
         self._last_tick = now
         self._busy_at_last_tick = self._busy_s
+        if now - self._sched_read_at >= SCHED_EVERY_S and (delay := self._run_delay()) is not None:
+            # Read at most every SCHED_EVERY_S: a gap may then lose up to that much of the
+            # waiting before it started, never count waiting as a stall.
+            self._delay_at_last_tick, self._sched_read_at = delay, now
 
     async def _beat(self) -> None:
         while True:
@@ -78,6 +103,10 @@ class LoopMonitor:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
+        try:  # this thread's own file: the loop runs here
+            self._sched_fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self._sched_fd = None
         self._reset(time.perf_counter())
         selector = getattr(loop, "_selector", None)
         if selector is not None and callable(getattr(selector, "select", None)):
@@ -97,6 +126,9 @@ class LoopMonitor:
         return timed_select
 
     def stop(self) -> None:
+        if self._sched_fd is not None:
+            os.close(self._sched_fd)
+            self._sched_fd = None
         if self._task is not None:
             self._task.cancel()
             self._task = None
