@@ -16,7 +16,7 @@ from grader.behavior.checks import diagnosis
 from grader.behavior.checks.context import CheckContext, UploadObservation, check, is_2xx, verdict
 from grader.behavior.checks.evidence import shown
 from grader.behavior.observer.disk_watch import FileEvent
-from grader.behavior.observer.loop_probe import PROBE_LIMIT_S, STALL_LIMIT_S, LoopProbes
+from grader.behavior.observer.loop_probe import LoopProbes
 from grader.behavior.observer.payloads import primary_payload
 from grader.behavior.outcome import Verdict
 
@@ -25,7 +25,8 @@ SAVE_FIX = ("Save the upload in the endpoint, in binary mode and in chunks: in a
             "`background_tasks.add_task(process_file, path)` with the saved path.")
 
 
-def _primary(ctx: CheckContext) -> UploadObservation:
+def primary_run(ctx: CheckContext) -> UploadObservation:
+    """The primary upload's observation (every check after upload-accepted reads it)."""
     assert ctx.primary is not None, "upload-accepted runs first"
     return ctx.primary
 
@@ -78,7 +79,7 @@ async def upload_accepted(ctx: CheckContext) -> Verdict:
 @check("task-scheduled", requires=("upload-accepted",))
 async def task_scheduled(ctx: CheckContext) -> Verdict:
     """After the response left the server, your app processed the upload: it read the saved file back or wrote output derived from it (saving it is not processing it). The grader sees this on the disk itself."""
-    run = _primary(ctx)
+    run = primary_run(ctx)
     evidence = run.evidence
     if (unseen := _unobservable("task-scheduled", run)) is not None:
         return unseen
@@ -102,7 +103,7 @@ async def task_scheduled(ctx: CheckContext) -> Verdict:
 @check("response-before-processing", requires=("upload-accepted",))
 async def response_before_processing(ctx: CheckContext) -> Verdict:
     """The processing happens after the response: before the response left the server, your app had not read the saved upload back nor written any output derived from it, and it did so afterwards. Saving the upload before responding is expected."""
-    run = _primary(ctx)
+    run = primary_run(ctx)
     evidence = run.evidence
     if (unseen := _unobservable("response-before-processing", run)) is not None:
         return unseen
@@ -137,7 +138,7 @@ async def response_before_processing(ctx: CheckContext) -> Verdict:
 @check("task-completes", requires=("task-scheduled",))
 async def task_completes(ctx: CheckContext) -> Verdict:
     """The work your app did after the response ended within the time limit, and no task raised. An exception in a task happens after the client got its 2xx: nobody learns about it, and the tasks scheduled after it never run."""
-    run = _primary(ctx)
+    run = primary_run(ctx)
     advisory = run.advisory or {}
     failed = [t for t in _advisory_tasks(run) if t.get("error")]
     if failed:
@@ -172,7 +173,7 @@ async def task_completes(ctx: CheckContext) -> Verdict:
 @check("saved-file-intact", requires=("upload-accepted",))
 async def saved_file_intact(ctx: CheckContext) -> Verdict:
     """A file your app wrote holds exactly the uploaded bytes, when the response left or after the tasks ran (the test file has NUL bytes, CRLF line ends and invalid UTF-8, so a text-mode write or a decode corrupts it)."""
-    run = _primary(ctx)
+    run = primary_run(ctx)
     copies = sorted({shown(p) for p in run.evidence.copies + run.evidence.copies_at_response})
     if copies:
         return verdict("saved-file-intact", True, f"Saved intact as {copies[0]}.", measured=", ".join(copies),
@@ -191,7 +192,7 @@ async def saved_file_intact(ctx: CheckContext) -> Verdict:
 @check("saved-before-response", requires=("saved-file-intact",))
 async def saved_before_response(ctx: CheckContext) -> Verdict:
     """The complete copy of the upload already existed when the response left the server: save the file in the endpoint, then schedule the processing of the saved path."""
-    run = _primary(ctx)
+    run = primary_run(ctx)
     evidence = run.evidence
     if (unseen := _unobservable("saved-before-response", run)) is not None:
         return unseen
@@ -212,38 +213,6 @@ async def saved_before_response(ctx: CheckContext) -> Verdict:
         "saved by the background work, after the client was told it was received" + when + ".",
         sent=ctx.sent(run.payload), received=run.exchange.received(), measured=_timeline_text(run),
         fix=SAVE_FIX, timeline=timeline(run),
-    )
-
-
-@check("loop-responsive", requires=("upload-accepted",))
-async def loop_responsive(ctx: CheckContext) -> Verdict:
-    """While an upload and its tasks run, the grader's small requests to your server are answered within 250 ms (time spent waiting for a busy CPU is not counted): a blocking call (time.sleep, blocking I/O) in async code freezes every other request."""
-    probes = ctx.loop_probes
-    worst = probes.worst() if probes is not None else None
-    if worst is None:
-        return Verdict("loop-responsive", "error",
-                       "The grader could not time your server: no probe request got through.")
-    reported = (_primary(ctx).advisory or {}).get("max_loop_gap_ms")
-    in_app = float(reported) / 1000 if isinstance(reported, (int, float)) and reported >= 0 else None
-    measured = (f"{len(probes.probes)} probe requests while the upload ran; slowest answered in "
-                f"{worst.latency_s * 1000:.0f} ms ({worst.cpu_wait_s * 1000:.0f} ms of it your server waiting for a "
-                f"CPU, {worst.grader_late_s * 1000:.0f} ms the grader's own delay), limit {STALL_LIMIT_S * 1000:.0f} ms"
-                + (f"; longest event-loop stall your app reports: {in_app * 1000:.0f} ms" if in_app is not None else ""))
-    # The parent's probes decide a pass, with a margin for a busy machine; the app's own
-    # measurement of its loop is exact, and may only take the pass away.
-    limit = STALL_LIMIT_S if in_app is None else PROBE_LIMIT_S
-    stall = max(worst.stall_s if worst.stall_s > limit else 0.0, in_app if in_app and in_app > STALL_LIMIT_S else 0.0)
-    if not stall:
-        return verdict("loop-responsive", True, "Your server stayed responsive while the upload ran.",
-                       measured=measured)
-    return verdict(
-        "loop-responsive", False,
-        f"Your server's event loop was blocked for {stall * 1000:.0f} ms while the upload or its task ran: "
-        "every other client waited.",
-        sent=ctx.sent(_primary(ctx).payload), received=_primary(ctx).exchange.received(), measured=measured,
-        fix=("In `async def` code, use `await asyncio.sleep()` instead of `time.sleep()`, and move blocking "
-             "work off the event loop (`await run_in_threadpool(fn, ...)`), or declare the endpoint or "
-             "task with plain `def` so Starlette runs it in a worker thread."),
     )
 
 
@@ -411,4 +380,5 @@ def _task_fix(error: dict) -> str:
 # Register the robustness checks and the rubric's processing effect too (imported for
 # their side effect).
 from grader.behavior.checks import effect as checks_effect  # noqa: E402,F401
+from grader.behavior.checks import responsive as checks_responsive  # noqa: E402,F401
 from grader.behavior.checks import robustness as checks_robustness  # noqa: E402,F401

@@ -42,28 +42,34 @@ def _open_dir(path: str | bytes, dir_fd: int | None = None, flags: int = _DIR_FL
         return None
 
 
-def _open_beneath(root: str, rel: str) -> int | None:
-    """A descriptor for ``root/rel`` reached one component at a time, never through a symlink."""
+def _folder_of(root: str, rel: str) -> tuple[int, str] | None:
+    """An ``O_PATH`` descriptor of the folder holding ``root/rel``, reached one component
+    at a time and never through a symlink, and the last component's name."""
     parts = [p for p in rel.split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts) or not parts:
+    if not parts or ".." in parts:
         return None
     current = _open_dir(root, flags=_PASS_FLAGS)
-    if current is None:
-        return None
-    try:
-        for name in parts[:-1]:
-            following = _open_dir(name, current, _PASS_FLAGS)
-            os.close(current)
-            current = following
-            if current is None:
-                return None
-        try:
-            return os.open(parts[-1], _FILE_FLAGS, dir_fd=current)
-        except OSError:
+    for name in parts[:-1]:
+        if current is None:
             return None
+        following = _open_dir(name, current, _PASS_FLAGS)
+        os.close(current)
+        current = following
+    return None if current is None else (current, parts[-1])
+
+
+def _open_beneath(root: str, rel: str) -> int | None:
+    """A descriptor for the file ``root/rel`` (see :func:`_folder_of`)."""
+    found = _folder_of(root, rel)
+    if found is None:
+        return None
+    folder, name = found
+    try:
+        return os.open(name, _FILE_FLAGS, dir_fd=folder)
+    except OSError:
+        return None
     finally:
-        if current is not None:
-            os.close(current)
+        os.close(folder)
 
 
 def read_regular(root: str, rel: str, max_bytes: int) -> bytes | None:
@@ -121,26 +127,16 @@ def holds(root: str, rel: str, expected: bytes) -> bool:
 
 def facts(root: str, rel: str) -> FileFacts | None:
     """``lstat`` of a regular file beneath ``root`` (None for anything else)."""
-    parts = [p for p in rel.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
+    found = _folder_of(root, rel)
+    if found is None:
         return None
-    folder = _open_dir(root, flags=_PASS_FLAGS)
-    if folder is None:
-        return None
+    folder, name = found
     try:
-        for name in parts[:-1]:
-            following = _open_dir(name, folder, _PASS_FLAGS)
-            os.close(folder)
-            folder = following
-            if folder is None:
-                return None
-        try:
-            info = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
-        except OSError:
-            return None
+        info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return None
     finally:
-        if folder is not None:
-            os.close(folder)
+        os.close(folder)
     if not stat.S_ISREG(info.st_mode):
         return None
     return FileFacts(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
