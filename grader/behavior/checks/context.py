@@ -178,8 +178,11 @@ class CheckContext:
             left = max(0.0, limit - (time.monotonic() - begun))
             advisory = await self._advisory(tag, left)
             tasks_done = bool(advisory and advisory.get("done") is True)
-        if exchange.status is not None and advisory is None:
-            advisory = await self._advisory(tag, 0.0)  # what the app says of a request it failed
+        if advisory is None and exchange.status is not None and exchange.status >= 500:
+            # What the app says of a request it failed (its exception, for the feedback). A
+            # 2xx/4xx upload not waited for costs no second exchange: its tasks have not
+            # run yet, so the record would hold nothing the checks use.
+            advisory = await self._advisory(tag, 0.0)
         for error in [(advisory or {}).get("app_error")] + [t.get("error") for t in (advisory or {}).get("tasks") or []
                                                              if isinstance(t, dict)]:
             if isinstance(error, dict):

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from grader.behavior import linux
 
 
+MAX_REMEMBERED_THREADS = 4096
+
+
 @dataclass(frozen=True)
 class SendMark:
     """A send of the child, about to happen."""
@@ -45,6 +48,7 @@ class SendTrap:
         self.on_send = on_send
         self.marks: list[SendMark] = []
         self._pidfds: dict[int, int] = {}
+        self._groups: dict[int, int] = {}  # thread id -> its process id
         self.broken: str | None = None
         # Called once no process of the child is left to send (the listener hung up): a
         # level-triggered reader would otherwise wake the loop without end.
@@ -88,24 +92,12 @@ class SendTrap:
         return any(events & select.POLLHUP for _fd, events in poller.poll(0))
 
     def _connection(self, trapped: linux.TrappedSend) -> int | None:
-        process = linux.thread_group_of(trapped.tid)
-        if process is None:
+        duplicate = self._duplicate(trapped, remembered=True)
+        if duplicate is None:
+            # The thread's process or the pidfd may be of an earlier holder of the id: once afresh.
+            duplicate = self._duplicate(trapped, remembered=False)
+        if duplicate is None:
             return None
-        pidfd = self._pidfd(process)
-        if pidfd is None:
-            return None
-        try:
-            duplicate = linux.pidfd_getfd(pidfd, trapped.fd)
-        except OSError:
-            # The pidfd may be of an earlier process that had this pid: try once afresh.
-            os.close(self._pidfds.pop(process))
-            pidfd = self._pidfd(process)
-            if pidfd is None:
-                return None
-            try:
-                duplicate = linux.pidfd_getfd(pidfd, trapped.fd)
-            except OSError:
-                return None
         try:
             sock = socket.socket(fileno=duplicate)
         except OSError:
@@ -117,6 +109,28 @@ class SendTrap:
             return None
         finally:
             sock.close()
+
+    def _duplicate(self, trapped: linux.TrappedSend, remembered: bool) -> int | None:
+        """A duplicate of the sending socket. The thread's process is remembered (reading
+        /proc per send was a third of the trap's cost); ``remembered=False`` reads it again
+        and opens a fresh pidfd."""
+        process = self._groups.get(trapped.tid) if remembered else None
+        if process is None:
+            process = linux.thread_group_of(trapped.tid)
+            if process is None:
+                return None
+            if len(self._groups) >= MAX_REMEMBERED_THREADS:
+                self._groups.clear()
+            self._groups[trapped.tid] = process
+            if not remembered and process in self._pidfds:
+                os.close(self._pidfds.pop(process))
+        pidfd = self._pidfd(process)
+        if pidfd is None:
+            return None
+        try:
+            return linux.pidfd_getfd(pidfd, trapped.fd)
+        except OSError:
+            return None
 
     def _pidfd(self, process: int) -> int | None:
         if process not in self._pidfds:

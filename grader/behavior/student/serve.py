@@ -13,7 +13,6 @@ for ids the parent already knows): it comes from the student's process.
 from __future__ import annotations
 
 import asyncio
-
 import os
 import signal
 import time
@@ -30,6 +29,7 @@ from grader.behavior.student.advisory import AdvisoryWrapper
 from grader.behavior.student.app_discovery import DiscoveryError, discover_app
 from grader.behavior.student.send_trap_setup import hand_over_send_trap
 from grader.behavior.student.task_recorder import recording_tasks
+from grader.behavior.student.wakeups import wake_loops_by_write
 
 ProgressFn = Callable[[str], None]
 
@@ -42,6 +42,7 @@ def serve(workdir: str, settings: dict[str, Any], on_progress: ProgressFn | None
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     fds = settings["fds"]
     trap = hand_over_send_trap(int(fds["control"]))
+    wake_loops_by_write()
     root = Path(workdir).resolve()
     os.chdir(root)
     run: dict[str, Any] = {"send_trap": trap, "timings": {}}
