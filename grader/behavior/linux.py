@@ -25,6 +25,7 @@ import os
 import platform
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # ---- inotify ------------------------------------------------------------------------
 IN_ACCESS = 0x001
@@ -51,8 +52,7 @@ WATCH_MASK = (IN_ACCESS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CLOSE_NOWR
 _EVENT_HEADER = struct.Struct("iIII")
 
 
-@dataclass(frozen=True)
-class RawEvent:
+class RawEvent(NamedTuple):
     wd: int
     mask: int
     cookie: int
@@ -80,20 +80,29 @@ def inotify_add_watch(fd: int, path: str | bytes, mask: int = WATCH_MASK) -> int
     return _check(_libc().inotify_add_watch(fd, raw, mask), "inotify_add_watch")
 
 
+_READ_SIZE = 1 << 16
+# The largest event (a header and a name of NAME_MAX bytes): a read that leaves at least
+# this much room took everything queued.
+_MAX_EVENT = 16 + 256
+
+
 def read_events(fd: int) -> list[RawEvent] | None:
     """Every event queued now (non-blocking); None when nothing is queued."""
     events: list[RawEvent] = []
+    unpack = _EVENT_HEADER.unpack_from
     while True:
         try:
-            buffer = os.read(fd, 1 << 16)
+            buffer = os.read(fd, _READ_SIZE)
         except BlockingIOError:
             return events or None
-        offset = 0
-        while offset + _EVENT_HEADER.size <= len(buffer):
-            wd, mask, cookie, length = _EVENT_HEADER.unpack_from(buffer, offset)
-            start = offset + _EVENT_HEADER.size
+        offset, end = 0, len(buffer)
+        while offset + 16 <= end:
+            wd, mask, cookie, length = unpack(buffer, offset)
+            start = offset + 16
             events.append(RawEvent(wd, mask, cookie, buffer[start:start + length].rstrip(b"\0")))
             offset = start + length
+        if end <= _READ_SIZE - _MAX_EVENT:
+            return events or None
 
 
 # ---- seccomp user notification ------------------------------------------------------

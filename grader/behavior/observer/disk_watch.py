@@ -16,6 +16,7 @@ verdicts then refuse to conclude anything from its absence of events.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ _KINDS = (
     (kernel.IN_ATTRIB, ATTRIB), (kernel.IN_MOVED_FROM, MOVED_FROM), (kernel.IN_MOVED_TO, MOVED_TO),
     (kernel.IN_DELETE, DELETE),
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _kinds_of(mask: int) -> tuple[str, ...]:
+    return tuple(kind for bit, kind in _KINDS if mask & bit)
 
 
 _FOLDER_CHANGES = (kernel.IN_CREATE | kernel.IN_DELETE | kernel.IN_MOVED_FROM | kernel.IN_MOVED_TO
@@ -100,7 +106,8 @@ class DiskWatch:
         """Read every queued event into the log; returns the new position."""
         if self._fd < 0:
             return self.position
-        while (raw := kernel.read_events(self._fd)) is not None:
+        raw = kernel.read_events(self._fd)  # everything queued, in one or more reads
+        if raw is not None:
             stamp = time.monotonic()
             for event in raw:
                 self._take(event, stamp)
@@ -131,11 +138,9 @@ class DiskWatch:
         is_dir = bool(event.mask & kernel.IN_ISDIR)
         if is_dir and not event.mask & _FOLDER_CHANGES:
             return  # a folder opened, listed or closed: no verdict reads those
-        name = os.fsdecode(event.name)
-        path = self._path(folder, name)
-        for bit, kind in _KINDS:
-            if event.mask & bit:
-                self._log(kind, folder.root, path, is_dir, stamp)
+        path = self._path(folder, os.fsdecode(event.name))
+        for kind in _kinds_of(event.mask):
+            self._log(kind, folder.root, path, is_dir, stamp)
         if is_dir and event.mask & (kernel.IN_CREATE | kernel.IN_MOVED_TO):
             self._watch(folder.root, path, folder.depth + 1, scan=True)
         elif is_dir and event.mask & kernel.IN_MOVED_FROM:

@@ -89,8 +89,14 @@ def _sized(template: bytes, tag: str, size: int) -> bytes:
     head = tagged(template, tag)
     if len(head) >= size:
         return head[:size]
-    repeats = (size - len(head)) // max(1, len(template)) + 1
-    return (head + template * repeats)[:size]
+    return b"".join((head, memoryview(_filler(template, size))[:size - len(head)]))
+
+
+@lru_cache(maxsize=4)
+def _filler(template: bytes, size: int) -> bytes:
+    """The untagged repeats (the same in every run: only the tag is drawn), built once
+    per process: a 4 MiB upload then costs one allocation instead of three."""
+    return template * (size // max(1, len(template)) + 1)
 
 
 def primary_payload(fixture: str = DEFAULT_FIXTURE, base: str | None = None) -> Payload:
