@@ -30,7 +30,7 @@ from typing import Any
 from grader.atomic import write_text_atomic
 from grader.batch.pool import ThreadedProcessPool
 from grader.batch.entries import BatchEntry, content_hash, discover_entries
-from grader.batch.schedule import likely_slow, spread_slow_early
+from grader.batch.schedule import slowness, spread_slow_early
 from grader.batch.progress import Progress
 from grader.batch.shard import Shard
 from grader.batch.manifest import write_manifest
@@ -262,7 +262,7 @@ def run_batch(options: BatchOptions, progress_factory: Callable[[int], Progress]
         else:
             jobs.append(Job(entry.student, entry.path, options.rubric, run_behavior, formats, key))
     if run_behavior:
-        jobs = spread_slow_early(jobs, lambda job: likely_slow(job.path))
+        jobs = spread_slow_early(jobs, lambda job: slowness(job.path))
     progress = progress_factory(len(entries))
     for note in notes:
         progress.note(note)

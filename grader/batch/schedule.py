@@ -1,4 +1,4 @@
-"""The order a batch grades its submissions in: names, with the likely slow ones spread early.
+"""The order a batch grades its submissions in: names, with the likely slow ones spread early, slowest first.
 
 A submission whose ``async def`` code calls ``time.sleep`` stalls its event loop: every
 upload of its behavior run waits for the one before, so its run takes several seconds
@@ -30,11 +30,13 @@ _MAX_FILES = 50
 _MAX_BYTES = 1 << 20
 
 
-def spread_slow_early(items: Sequence[T], is_slow: Callable[[T], bool]) -> list[T]:
-    """``items`` in their order, except the slow ones, placed at even intervals in the
-    first EARLY_SHARE of the list (their own order kept)."""
-    flags = [is_slow(item) for item in items]
-    slow = [item for item, flag in zip(items, flags, strict=True) if flag]
+def spread_slow_early(items: Sequence[T], slowness: Callable[[T], float]) -> list[T]:
+    """``items`` in their order, except the slow ones (``slowness`` > 0), placed at even
+    intervals in the first EARLY_SHARE of the list, the slowest first (ties keep their order)."""
+    weights = [float(slowness(item)) for item in items]
+    flags = [weight > 0 for weight in weights]
+    ranked = sorted((index for index, flag in enumerate(flags) if flag), key=lambda index: -weights[index])
+    slow = [items[index] for index in ranked]
     if not slow:
         return list(items)
     rest = iter([item for item, flag in zip(items, flags, strict=True) if not flag])
@@ -48,14 +50,22 @@ def spread_slow_early(items: Sequence[T], is_slow: Callable[[T], bool]) -> list[
 
 def likely_slow(path: Path) -> bool:
     """Does a submission (folder or ``.py``) call ``time.sleep`` inside ``async def`` code?"""
+    return slowness(path) > 0
+
+
+def slowness(path: Path) -> float:
+    """A guess at the seconds a submission's own code stalls its event loop per upload:
+    the longest constant ``time.sleep`` inside ``async def`` code (1 when not a constant),
+    0 when there is none. Every upload of its run waits that long for the one before:
+    a 3 s stall made a 26 s run, one that started late kept the cores idle at the end."""
     try:
         if path.is_file():
             modules = [path] if path.suffix == ".py" else []
         else:
             modules = _python_files(path)
-        return any(_blocks_in_async(module) for module in modules)
+        return max((_async_sleep_seconds(module) for module in modules), default=0.0)
     except OSError:
-        return False
+        return 0.0
 
 
 def _python_files(root: Path) -> list[Path]:
@@ -63,33 +73,45 @@ def _python_files(root: Path) -> list[Path]:
     return [path for path in iter_files(root) if path.suffix == ".py"][:_MAX_FILES]
 
 
-def _blocks_in_async(module: Path) -> bool:
+def _async_sleep_seconds(module: Path) -> float:
     if module.stat().st_size > _MAX_BYTES:
-        return False
+        return 0.0
     source = module.read_bytes()
     if b"async" not in source or b"sleep" not in source:
-        return False
+        return 0.0
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
+        return 0.0
     sleep_names = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                    and node.module == "time" for alias in node.names if alias.name == "sleep"}
-    return any(_calls_time_sleep(node, sleep_names) for node in ast.walk(tree) if isinstance(node, ast.AsyncFunctionDef))
+    return max((_time_sleep_seconds(node, sleep_names) for node in ast.walk(tree)
+                if isinstance(node, ast.AsyncFunctionDef)), default=0.0)
 
 
-def _calls_time_sleep(function: ast.AsyncFunctionDef, sleep_names: set[str]) -> bool:
+def _time_sleep_seconds(function: ast.AsyncFunctionDef, sleep_names: set[str]) -> float:
+    """The longest ``time.sleep`` this function's own code calls (0: none; 1: not a constant)."""
+    longest = 0.0
     pending: list[ast.AST] = list(function.body)
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             continue  # its own code, run (or not) elsewhere
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr == "sleep" and isinstance(func.value, ast.Name) \
-                    and func.value.id == "time":
-                return True
-            if isinstance(func, ast.Name) and func.id in sleep_names:
-                return True
+        if isinstance(node, ast.Call) and _is_time_sleep(node.func, sleep_names):
+            longest = max(longest, _constant_seconds(node))
         pending.extend(ast.iter_child_nodes(node))
-    return False
+    return longest
+
+
+def _is_time_sleep(func: ast.expr, sleep_names: set[str]) -> bool:
+    if isinstance(func, ast.Attribute) and func.attr == "sleep" and isinstance(func.value, ast.Name):
+        return func.value.id == "time"
+    return isinstance(func, ast.Name) and func.id in sleep_names
+
+
+def _constant_seconds(call: ast.Call) -> float:
+    argument = call.args[0] if call.args else None
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, (int, float)) \
+            and not isinstance(argument.value, bool) and 0 < argument.value < 3600:
+        return float(argument.value)
+    return 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.batch.schedule import EARLY_SHARE, likely_slow, spread_slow_early
+from grader.batch.schedule import EARLY_SHARE, likely_slow, slowness, spread_slow_early
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
 
@@ -47,3 +47,16 @@ def test_no_slow_or_all_slow_keeps_the_order() -> None:
     assert spread_slow_early(items, lambda x: False) == items
     assert spread_slow_early(items, lambda x: True) == items
     assert spread_slow_early([], lambda x: True) == []
+
+
+def test_the_slowest_go_first_among_the_slow(tmp_path: Path) -> None:
+    stalls = {"long": "time.sleep(3)", "short": "time.sleep(0.2)", "unknown": "time.sleep(delay)"}
+    for name, call in stalls.items():
+        (tmp_path / f"{name}.py").write_text(f"import time\nasync def f(delay):\n    {call}\n", encoding="utf-8")
+    assert {name: slowness(tmp_path / f"{name}.py") for name in stalls} == {"long": 3.0, "short": 0.2, "unknown": 1.0}
+    items = ["a", "short", "b", "unknown", "c", "long", "d"]
+    weights = {"short": 0.2, "unknown": 1.0, "long": 3.0}
+    ordered = spread_slow_early(items, lambda x: weights.get(x, 0.0))
+    slow_order = [x for x in ordered if x in weights]
+    assert slow_order == ["long", "unknown", "short"]
+    assert sorted(ordered) == sorted(items)

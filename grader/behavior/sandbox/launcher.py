@@ -222,6 +222,7 @@ class ForkServer:
         if self._proc is not None:
             try:
                 # EOF on the control socket: the server kills what still runs, then exits.
+                _wait_for_exit(self._proc.pid, 10)
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
@@ -235,6 +236,19 @@ class ForkServer:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+
+def _wait_for_exit(pid: int, timeout: float) -> None:
+    """Sleep until ``pid`` exits (a pidfd wakes at once; ``Popen.wait`` polls in growing
+    steps and overslept the server's exit by up to 50 ms)."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return
+    try:
+        select.select([handle], [], [], timeout)
+    finally:
+        os.close(handle)
 
 
 _mode: str | None = None

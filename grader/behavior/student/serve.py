@@ -101,6 +101,21 @@ class PromptServer(uvicorn.Server):
             should_exit = await self.on_tick(counter)
 
 
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        """When the grader asked to stop (``force_exit``): close the listener and the
+        connections without uvicorn's fixed 0.1 s grace sleep (its tasks and lifespan
+        shutdown are skipped on a forced exit anyway)."""
+        if not self.force_exit:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+
+
 def _rubric_pytest_checks(found: Any, root: Path, settings: dict[str, Any], begun: float) -> dict[str, Any]:
     """The rubric's own pytest files, run against the app in this process after serving."""
     if not settings.get("pytest_files"):
