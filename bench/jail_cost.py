@@ -2,7 +2,7 @@
 
     python bench/jail_cost.py [N] [--baseline TREE]
 
-1. End to end: N sequential runs of sample_submissions/seed_q5 with a harness that only
+1. End to end: N sequential runs of sample_submissions/good_sync_def with a harness that only
    imports the app (what is left is the sandbox's own cost), through the warm fork
    server. Per run: wall time, the grader's CPU, and the CPU of the run's processes (the
    fork server's reaped children), with the median of each set-up step the jail times
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSION = ROOT / "sample_submissions" / "seed_q5"
+SUBMISSION = ROOT / "sample_submissions" / "good_sync_def"
 NOOP = f"{ROOT / 'bench' / 'noop_harness.py'}:run_harness"
 
 

@@ -209,7 +209,7 @@ class CheckContext:
         # times are those of the previous send's look is not read again.
         seen: dict[Path2, tuple[safe_fs.FileFacts, bool]] = at_response.setdefault("seen", {})
         for root, rel in sorted(touched):
-            found = safe_fs.facts(str(witness.roots[root]), rel)
+            found = safe_fs.facts(witness.beneath(root), rel)
             if found is None:
                 continue
             sizes[(root, rel)] = found.size
@@ -230,9 +230,9 @@ class CheckContext:
         touched = sorted({(e.root, e.path) for e in events if not e.is_dir})
         if witness.watch.incomplete:
             # Events were lost: look at every file the size of the payload too.
-            for root, base in witness.roots.items():
-                touched += [(root, rel) for rel, found in safe_fs.walk_files(str(base)) if found.size == payload.size
-                            and (root, rel) not in touched]
+            for root in witness.roots:
+                touched += [(root, rel) for rel, found in safe_fs.walk_files(witness.beneath(root))
+                            if found.size == payload.size and (root, rel) not in touched]
         final_sizes: dict[Path2, int] = {}
         copies: list[Path2] = []
         failed: list[Path2] = []
@@ -242,7 +242,7 @@ class CheckContext:
 
         def look() -> None:
             for root, rel in touched:
-                found = safe_fs.facts(str(witness.roots[root]), rel)
+                found = safe_fs.facts(witness.beneath(root), rel)
                 if found is None:
                     continue
                 final_sizes[(root, rel)] = found.size

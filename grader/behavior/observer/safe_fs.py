@@ -25,6 +25,10 @@ MAX_ENTRIES = 20_000
 MAX_DEPTH = 64
 
 
+# A folder to look beneath: its path, or a descriptor of it from :func:`open_root`.
+Root = str | int
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What ``lstat`` says of one regular file (no read, so no inotify event)."""
@@ -42,13 +46,29 @@ def _open_dir(path: str | bytes, dir_fd: int | None = None, flags: int = _DIR_FL
         return None
 
 
-def _folder_of(root: str, rel: str) -> tuple[int, str] | None:
+def open_root(path: str) -> int | None:
+    """A descriptor of a folder to look beneath many times (pass it as ``root``): each
+    look then starts there instead of walking the whole path again. The caller closes it."""
+    return _open_dir(path, flags=_PASS_FLAGS)
+
+
+def _start(root: Root) -> int | None:
+    """A descriptor of ``root`` that the caller owns (a path is opened, a descriptor copied)."""
+    if isinstance(root, int):
+        try:
+            return os.dup(root)
+        except OSError:
+            return None
+    return _open_dir(root, flags=_PASS_FLAGS)
+
+
+def _folder_of(root: Root, rel: str) -> tuple[int, str] | None:
     """An ``O_PATH`` descriptor of the folder holding ``root/rel``, reached one component
     at a time and never through a symlink, and the last component's name."""
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
         return None
-    current = _open_dir(root, flags=_PASS_FLAGS)
+    current = _start(root)
     for name in parts[:-1]:
         if current is None:
             return None
@@ -58,7 +78,7 @@ def _folder_of(root: str, rel: str) -> tuple[int, str] | None:
     return None if current is None else (current, parts[-1])
 
 
-def _open_beneath(root: str, rel: str) -> int | None:
+def _open_beneath(root: Root, rel: str) -> int | None:
     """A descriptor for the file ``root/rel`` (see :func:`_folder_of`)."""
     found = _folder_of(root, rel)
     if found is None:
@@ -72,7 +92,7 @@ def _open_beneath(root: str, rel: str) -> int | None:
         os.close(folder)
 
 
-def read_regular(root: str, rel: str, max_bytes: int) -> bytes | None:
+def read_regular(root: Root, rel: str, max_bytes: int) -> bytes | None:
     """The bytes of ``root/rel`` if it is a regular file of at most ``max_bytes``; else None."""
     fd = _open_beneath(root, rel)
     if fd is None:
@@ -98,7 +118,7 @@ def read_regular(root: str, rel: str, max_bytes: int) -> bytes | None:
         os.close(fd)
 
 
-def holds(root: str, rel: str, expected: bytes) -> bool:
+def holds(root: Root, rel: str, expected: bytes) -> bool:
     """Is ``root/rel`` a regular file holding exactly ``expected``?"""
     fd = _open_beneath(root, rel)
     if fd is None:
@@ -125,7 +145,7 @@ def holds(root: str, rel: str, expected: bytes) -> bool:
         os.close(fd)
 
 
-def facts(root: str, rel: str) -> FileFacts | None:
+def facts(root: Root, rel: str) -> FileFacts | None:
     """``lstat`` of a regular file beneath ``root`` (None for anything else)."""
     found = _folder_of(root, rel)
     if found is None:
@@ -142,14 +162,14 @@ def facts(root: str, rel: str) -> FileFacts | None:
     return FileFacts(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
-def walk_files(root: str, max_entries: int = MAX_ENTRIES) -> Iterator[tuple[str, FileFacts]]:
+def walk_files(root: Root, max_entries: int = MAX_ENTRIES) -> Iterator[tuple[str, FileFacts]]:
     """Every regular file beneath ``root`` as (relative path, facts), by descriptor, iteratively.
 
     Names are decoded with ``surrogateescape`` (any bytes round-trip to the file system);
     symlinks, FIFOs, sockets and devices are skipped; folders past ``MAX_DEPTH`` levels or
     past ``max_entries`` entries in all are not visited.
     """
-    top = _open_dir(root)
+    top = _open_dir(".", root) if isinstance(root, int) else _open_dir(root)
     if top is None:
         return
     pending: list[tuple[int, str, int]] = [(top, "", 0)]

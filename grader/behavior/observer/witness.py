@@ -49,9 +49,22 @@ class Witness:
     _own_positions: set[int] = field(default_factory=set)
     _hooks: dict[int, HoldHook] = field(default_factory=dict)
     _reading: set[tuple[str, str]] | None = None
+    # label -> a descriptor of the root, held for the run: every look at a file starts
+    # there (walking the root's whole path each time was ~1,000 opens and closes a run).
+    _root_fds: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.watch = DiskWatch(dict(self.roots))
+
+    def beneath(self, root: str) -> safe_fs.Root:
+        """Where to look for a file of ``root``: its held descriptor, else its path."""
+        held = self._root_fds.get(root)
+        if held is None:
+            held = safe_fs.open_root(str(self.roots[root]))
+            if held is None:
+                return str(self.roots[root])
+            self._root_fds[root] = held
+        return held
 
     # ---- life -------------------------------------------------------------------------
     def start_watching(self) -> None:
@@ -74,6 +87,9 @@ class Witness:
         if self.trap is not None:
             self.trap.close()
         self.watch.close()
+        for held in self._root_fds.values():
+            os.close(held)
+        self._root_fds.clear()
 
     def take_send_trap(self, control: socket.socket, timeout: float) -> None:
         """Receive the listener the child hands over, then tell it to go on."""
@@ -130,12 +146,12 @@ class Witness:
     def read(self, root: str, rel: str, max_bytes: int) -> bytes | None:
         if self._reading is not None:
             self._reading.add((root, rel))
-        return safe_fs.read_regular(str(self.roots[root]), rel, max_bytes)
+        return safe_fs.read_regular(self.beneath(root), rel, max_bytes)
 
     def holds(self, root: str, rel: str, expected: bytes) -> bool:
         if self._reading is not None:
             self._reading.add((root, rel))
-        return safe_fs.holds(str(self.roots[root]), rel, expected)
+        return safe_fs.holds(self.beneath(root), rel, expected)
 
     def is_own(self, event: FileEvent) -> bool:
         return event.position in self._own_positions
