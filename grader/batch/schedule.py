@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from grader.discovery.submission import iter_files
+from grader.static import python_ast
 
 T = TypeVar("T")
 
@@ -80,7 +81,7 @@ def _async_sleep_seconds(module: Path) -> float:
     if b"async" not in source or b"sleep" not in source:
         return 0.0
     try:
-        tree = ast.parse(source)
+        tree = python_ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return 0.0
     sleep_names = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ import libcst as cst
 
 from grader.model import Finding
 from grader.static.analysis import ModuleAnalysis, module_name_of
+from grader.static import python_ast
 from grader.static.project import ProjectIndex
 from grader.static.registry import all_rules
 from grader.static.rule import Rule
@@ -33,7 +33,7 @@ class LintResult:
 def _python_syntax_error(source: bytes) -> SyntaxError | None:
     """CPython's own diagnosis: its line, column and wording beat libcst's for students."""
     try:
-        compile(source, "<submission>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        python_ast.check_syntax(source)
     except SyntaxError as exc:
         return exc
     except (ValueError, UnicodeDecodeError, RecursionError, MemoryError):

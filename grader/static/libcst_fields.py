@@ -18,6 +18,8 @@ import textwrap
 
 from libcst._nodes.base import BaseLeaf
 
+from grader.static import python_ast
+
 # libcst's helpers that visit one field: on_visit_attribute, the child(ren), on_leave_attribute.
 _FIELD_HELPERS = frozenset(
     {
@@ -84,7 +86,7 @@ def _derive(cls: type) -> Schedule | None:
         source = textwrap.dedent(inspect.getsource(function))
     except (OSError, TypeError):
         return None
-    definition = ast.parse(source).body[0]
+    definition = python_ast.parse(source).body[0]
     if not isinstance(definition, ast.FunctionDef):
         return None
     statements = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from grader.static import python_ast
 
 MAX_SYNTAX_NODES = 15_000
 # Below this size a MemoryError from Python's parser means nesting, not a large module.
@@ -41,7 +42,7 @@ def check_size(source: bytes | str) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for "\d" etc. is not ours to print
-            tree = ast.parse(source)
+            tree = python_ast.parse(source)
     except MemoryError as exc:
         # Python's parser reports a parser stack overflow (deep nesting) as MemoryError too;
         # a large module really runs out (a capped child in ``safe_parse``: 6 MB of code

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import RubricError
+from grader.static import python_ast
 
 if TYPE_CHECKING:
     from grader.scoring.rubric import Rubric
@@ -76,7 +77,7 @@ def expected_tests(source: str, filename: str) -> list[ExpectedTest]:
 
     Raises RubricError for a file that does not parse or has a bad points mark."""
     try:
-        tree = ast.parse(source, filename=filename)
+        tree = python_ast.parse(source, filename=filename)
     except SyntaxError as exc:
         raise RubricError(f"rubric test file {filename}: syntax error at line {exc.lineno}: {exc.msg}.") from None
     found: list[ExpectedTest] = []
