@@ -13,7 +13,9 @@
 3. Runs the naive baseline (``bench/naive_baseline.py``: one pytest process per
    submission, 2 at a time) over the first ``--baseline-n`` of the same submissions and
    scales it as a rate (submissions/s).
-4. Times ``grader lint`` over 1,000 files (the samples' ``.py`` files repeated, in two
+4. Grades one copy of each sample alone (``grader grade``) and compares every copy's
+   score and check statuses in the batch with it (``--skip-alone`` to skip).
+5. Times ``grader lint`` over 1,000 files (the samples' ``.py`` files repeated, in two
    folders of 500: the most one submission may hold) and one
    ``grader grade`` of ``sample_submissions/good_sync_def`` end to end (median of 3).
 
@@ -158,6 +160,48 @@ def _not_graded(out: Path) -> list[str]:
     return found
 
 
+def verdicts(report: dict) -> tuple:
+    """What a grade says: the score, the status and every check's status."""
+    checks = report.get("checks") or []
+    statuses = sorted((c.get("id"), c.get("status")) for c in checks) if isinstance(checks, list) \
+        else sorted((k, v.get("status")) for k, v in checks.items())
+    return report.get("score"), report.get("status"), tuple(statuses)
+
+
+def compare_with_alone(classroom: Path, out: Path) -> dict[str, object]:
+    """Grade one copy of each sample alone (``grader grade``, one after the other, nothing
+    else running) and compare every copy's grade in the batch with it."""
+    alone: dict[str, tuple] = {}
+    differ: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="alone-") as tmp:
+        for entry in sorted(classroom.iterdir()):
+            sample = entry.name.split("_", 1)[1]
+            if sample in alone:
+                continue
+            target = Path(tmp) / f"{sample}.json"
+            subprocess.run([*GRADER, "grade", str(entry), "--format", "json", "-o", str(target)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            alone[sample] = verdicts(json.loads(target.read_text())) if target.exists() else ("no report",)
+    compared = 0
+    for entry in sorted(classroom.iterdir()):
+        sample = entry.name.split("_", 1)[1]
+        try:
+            in_batch = verdicts(json.loads((out / f"{entry.name}.json").read_text()))
+        except (OSError, ValueError):
+            in_batch = ("no report",)
+        compared += 1
+        if in_batch != alone[sample]:
+            differ.append(f"{entry.name}: batch {_differences(in_batch, alone[sample])}")
+    return {"samples": len(alone), "compared": compared, "differ": differ}
+
+
+def _differences(batch: tuple, alone: tuple) -> str:
+    if len(batch) < 3 or len(alone) < 3:
+        return f"{batch} / alone {alone}"
+    changed = sorted(set(batch[2]) ^ set(alone[2]))
+    return f"score {batch[0]} / alone {alone[0]}; differing: {changed[:6]}"
+
+
 LINT_FOLDER_MAX = 500  # grader refuses a submission with more Python files than this
 
 
@@ -212,6 +256,8 @@ def main() -> None:
     parser.add_argument("--baseline-n", type=int, default=100)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-extras", action="store_true", help="no lint / single grade timing")
+    parser.add_argument("--skip-alone", action="store_true",
+                        help="do not grade each sample alone to compare the batch's verdicts with")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
@@ -231,6 +277,13 @@ def main() -> None:
         for line in batch["not_graded"]:
             print(f"  not graded: {line}")
         figures: dict[str, object] = {"machine": machine(), "n": args.n, "jobs": args.jobs, "batch": batch}
+        if not args.skip_alone:
+            same = compare_with_alone(classroom, Path(tmp) / "out")
+            print(f"verdicts against grading each sample alone: {same['compared']} grades compared with "
+                  f"{same['samples']} graded alone, {len(same['differ'])} differ")
+            for line in same["differ"][:20]:
+                print(f"  differs: {line}")
+            figures["alone"] = {**same, "differ": same["differ"][:50]}
         if not args.skip_baseline:
             entries = sorted(classroom.iterdir())[: args.baseline_n]
             baseline = run_baseline(entries, parallel=2)
