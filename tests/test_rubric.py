@@ -186,3 +186,13 @@ def test_an_int001_finding_puts_the_report_in_review_and_keeps_the_score():
     rubric = parse_rubric(CORE_RUBRIC)
     report = score_submission("s", rubric, [finding], [], parsed_any=True, behavior=None, static_only=True)
     assert report.status == "review" and report.score == 10
+
+
+def test_the_large_upload_title_says_the_rubric_size_unless_the_rubric_names_it():
+    sized = parse_rubric('title = "x"\n[behavior]\nlarge_upload_mb = 2.5\n[[checks]]\nid = "large-upload-intact"\npoints = 1\n')
+    assert [c.title for c in sized.checks] == ["A 2.5 MiB upload is saved intact"]
+    default = parse_rubric('title = "x"\n[[checks]]\nid = "large-upload-intact"\npoints = 1\n')
+    assert [c.title for c in default.checks] == ["A 4 MiB upload is saved intact"]
+    named = parse_rubric('title = "x"\n[behavior]\nlarge_upload_mb = 2\n[[checks]]\nid = "large-upload-intact"\n'
+                         'points = 1\ntitle = "Big files survive"\n')
+    assert [c.title for c in named.checks] == ["Big files survive"]

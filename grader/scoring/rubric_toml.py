@@ -68,6 +68,7 @@ def parse(text: str, path: Path | None = None) -> Rubric:
             raise _fail(path, f"checks[{index}].id {check.id!r} appears twice.")
         seen.add(check.id)
         checks.append(check)
+    checks = [_sized_title(c, behavior.large_upload_mb) for c in checks]
     if any(c.id == "processing-effect" for c in checks) and not behavior.effect:
         raise _fail(path, "the check processing-effect needs [behavior.effect] (output and checker).")
     criteria = _criteria(path, criteria_specs, checks)
@@ -226,6 +227,13 @@ def _parse_static(path: Path | None, raw: Any) -> dict[str, Any]:
     if not isinstance(calls, list) or not all(isinstance(c, str) and "." in c for c in calls):
         raise _fail(path, "static.blocking_calls must be a list of dotted names (\"module.function\").")
     return {"blocking_calls": tuple(calls)} if calls else {}
+
+
+def _sized_title(check: RubricCheck, megabytes: float) -> RubricCheck:
+    """large-upload-intact's default title says the size the rubric sets."""
+    if check.id != "large-upload-intact" or check.title != all_checks()[check.id].title:
+        return check
+    return replace(check, title=f"A {megabytes:g} MiB upload is saved intact")
 
 
 def _parse_check(path: Path | None, index: int, raw: Any, criteria: list[str]) -> RubricCheck:
