@@ -66,11 +66,13 @@ class AdvisoryWrapper:
         """``send`` with its duration not counted as a stall: every send of this process
         waits for the parent's send trap, which is the grader's time, not the app's."""
         async def held_send(message: dict[str, Any]) -> None:
-            begun = time.perf_counter()
+            begun, queued = time.perf_counter(), self.monitor.run_delay()
             try:
                 await send(message)
             finally:
-                self.monitor.add_busy(time.perf_counter() - begun)
+                after = self.monitor.run_delay()
+                self.monitor.add_busy(time.perf_counter() - begun,
+                                      max(0.0, after - queued) if after is not None and queued is not None else 0.0)
 
         return held_send
 

@@ -46,8 +46,10 @@ class Window:
 class LoopMonitor:
     def __init__(self) -> None:
         self._busy_s = 0.0
+        self._busy_queued_s = 0.0
         self._last_tick = time.perf_counter()
         self._busy_at_last_tick = 0.0
+        self._busy_queued_at_last_tick = 0.0
         self._open: dict[int, Window] = {}
         self._task: asyncio.Task[None] | None = None
         self._selector: Any = None
@@ -59,9 +61,19 @@ class LoopMonitor:
     def running(self) -> bool:
         return self._task is not None or self._selector is not None
 
-    def add_busy(self, seconds: float) -> None:
-        """The grader blocked the loop itself for ``seconds``: not the student's stall."""
+    def add_busy(self, seconds: float, queued_s: float = 0.0) -> None:
+        """The grader blocked the loop itself for ``seconds``: not the student's stall.
+
+        ``queued_s``: the part of it the thread spent on a run queue (a held send ends with
+        a wake-up, and on a busy machine the thread then waits for a CPU). That part is
+        already in ``seconds``; it must not be subtracted a second time as run-queue delay:
+        it was, and under load a 0.3 s ``time.sleep`` in a task measured 218 ms."""
         self._busy_s += seconds
+        self._busy_queued_s += queued_s
+
+    def run_delay(self) -> float | None:
+        """This loop thread's run-queue delay so far, in seconds (None: not measurable)."""
+        return self._run_delay()
 
     def _run_delay(self) -> float | None:
         """Seconds the loop's thread has waited on a run queue (schedstat), or None."""
@@ -77,8 +89,10 @@ class LoopMonitor:
         expected = TICK_S if self._task is not None else 0.0
         gap = now - self._last_tick - (self._busy_s - self._busy_at_last_tick) - expected
         if gap > SCHED_MIN_GAP_S and (delay := self._run_delay()) is not None:
-            gap -= max(0.0, delay - self._delay_at_last_tick)
+            queued_in_busy = self._busy_queued_s - self._busy_queued_at_last_tick
+            gap -= max(0.0, delay - self._delay_at_last_tick - queued_in_busy)
             self._delay_at_last_tick, self._sched_read_at = delay, now
+            self._busy_queued_at_last_tick = self._busy_queued_s
         return max(gap, 0.0)
 
     def _tick(self) -> None:
@@ -95,6 +109,7 @@ class LoopMonitor:
             # Read at most every SCHED_EVERY_S: a gap may then lose up to that much of the
             # waiting before it started, never count waiting as a stall.
             self._delay_at_last_tick, self._sched_read_at = delay, now
+            self._busy_queued_at_last_tick = self._busy_queued_s
 
     async def _beat(self) -> None:
         while True:
