@@ -168,9 +168,10 @@ def verdicts(report: dict) -> tuple:
     return report.get("score"), report.get("status"), tuple(statuses)
 
 
-def compare_with_alone(classroom: Path, out: Path) -> dict[str, object]:
+def compare_with_alone(classroom: Path, out: Path, keep: Path | None = None) -> dict[str, object]:
     """Grade one copy of each sample alone (``grader grade``, one after the other, nothing
-    else running) and compare every copy's grade in the batch with it."""
+    else running) and compare every copy's grade in the batch with it. ``keep``: a folder
+    that gets both reports of each difference."""
     alone: dict[str, tuple] = {}
     differ: list[str] = []
     with tempfile.TemporaryDirectory(prefix="alone-") as tmp:
@@ -182,6 +183,9 @@ def compare_with_alone(classroom: Path, out: Path) -> dict[str, object]:
             subprocess.run([*GRADER, "grade", str(entry), "--format", "json", "-o", str(target)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             alone[sample] = verdicts(json.loads(target.read_text())) if target.exists() else ("no report",)
+            if keep is not None and target.exists():
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(target, keep / f"alone_{sample}.json")
     compared = 0
     for entry in sorted(classroom.iterdir()):
         sample = entry.name.split("_", 1)[1]
@@ -192,14 +196,18 @@ def compare_with_alone(classroom: Path, out: Path) -> dict[str, object]:
         compared += 1
         if in_batch != alone[sample]:
             differ.append(f"{entry.name}: batch {_differences(in_batch, alone[sample])}")
+            if keep is not None and (out / f"{entry.name}.json").exists():
+                shutil.copyfile(out / f"{entry.name}.json", keep / f"batch_{entry.name}.json")
     return {"samples": len(alone), "compared": compared, "differ": differ}
 
 
 def _differences(batch: tuple, alone: tuple) -> str:
     if len(batch) < 3 or len(alone) < 3:
         return f"{batch} / alone {alone}"
-    changed = sorted(set(batch[2]) ^ set(alone[2]))
-    return f"score {batch[0]} / alone {alone[0]}; differing: {changed[:6]}"
+    in_batch, by_itself = dict(batch[2]), dict(alone[2])
+    changed = [f"{check} {in_batch.get(check)} (alone {by_itself.get(check)})"
+               for check in sorted(set(in_batch) | set(by_itself)) if in_batch.get(check) != by_itself.get(check)]
+    return f"score {batch[0]} (alone {alone[0]}); {', '.join(changed[:6])}"
 
 
 LINT_FOLDER_MAX = 500  # grader refuses a submission with more Python files than this
@@ -256,6 +264,8 @@ def main() -> None:
     parser.add_argument("--baseline-n", type=int, default=100)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-extras", action="store_true", help="no lint / single grade timing")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="copy both reports of every verdict that differs from grading alone here")
     parser.add_argument("--skip-alone", action="store_true",
                         help="do not grade each sample alone to compare the batch's verdicts with")
     args = parser.parse_args()
@@ -278,7 +288,7 @@ def main() -> None:
             print(f"  not graded: {line}")
         figures: dict[str, object] = {"machine": machine(), "n": args.n, "jobs": args.jobs, "batch": batch}
         if not args.skip_alone:
-            same = compare_with_alone(classroom, Path(tmp) / "out")
+            same = compare_with_alone(classroom, Path(tmp) / "out", args.keep)
             print(f"verdicts against grading each sample alone: {same['compared']} grades compared with "
                   f"{same['samples']} graded alone, {len(same['differ'])} differ")
             for line in same["differ"][:20]:

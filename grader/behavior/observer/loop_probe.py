@@ -96,8 +96,12 @@ class LoopProbes:
         cpu_wait = 0.0
         if "wait0" in marks and "wait1" in marks:
             cpu_wait = max(0.0, (marks["wait1"] - marks["wait0"]) / 1e9)
-        late = max((lag for at, lag in self.lateness if sent <= at <= answered + HEARTBEAT_S + lag), default=0.0)
-        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent), cpu_wait, late)
+        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent), cpu_wait,
+                     self._late_between(sent, answered))
+
+    def _late_between(self, start: float, end: float) -> float:
+        """The parent's own worst lateness while a probe was out."""
+        return max((lag for at, lag in self.lateness if start <= at <= end + HEARTBEAT_S + lag), default=0.0)
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -124,14 +128,20 @@ class LoopProbes:
         until = time.monotonic() + budget
         while not stop.is_set() and time.monotonic() < until and len(self.probes) < MAX_PROBES:
             begun = time.monotonic()
+            queued_before = self._run_queue_wait()
             pending = asyncio.ensure_future(self.one(origin, until - begun))
             while not pending.done():
                 await asyncio.wait({pending}, timeout=PROBE_INTERVAL_S)
                 # Once the upload is over, a probe still waiting past twice the limit has
-                # shown a stall: no need to wait for its end.
+                # shown a stall: no need to wait for its end. What is not the app's (its
+                # wait for a CPU, the parent's own lateness) is subtracted as for any probe.
                 if not pending.done() and stop.is_set() and time.monotonic() - begun > 2 * STALL_LIMIT_S:
                     pending.cancel()
-                    self.probes.append(Probe(round((begun - origin) * 1000, 1), time.monotonic() - begun, 0.0))
+                    now, queued_now = time.monotonic(), self._run_queue_wait()
+                    cpu_wait = max(0.0, (queued_now - queued_before) / 1e9) \
+                        if queued_now is not None and queued_before is not None else 0.0
+                    self.probes.append(Probe(round((begun - origin) * 1000, 1), now - begun, cpu_wait,
+                                             self._late_between(begun, now)))
                     return
             probe = pending.result()
             if probe is not None:
