@@ -73,3 +73,17 @@ def test_a_held_root_is_left_open_for_the_next_look(tree: Path) -> None:
         os.fstat(held)  # still open
     finally:
         os.close(held)
+
+
+def test_the_witness_holds_each_root_once_and_nothing_after_close(tree: Path) -> None:
+    from grader.behavior.observer.client import HttpClient
+    from grader.behavior.observer.witness import Witness
+
+    witness = Witness({".": tree}, HttpClient("/nonexistent.sock", "t"))
+    held = witness.beneath(".")
+    assert isinstance(held, int) and witness.beneath(".") == held
+    assert witness.holds(".", "uploads/deep/b.txt", b"hello")
+    witness.close()
+    assert witness.beneath(".") == str(tree)  # a look after the run walks the path
+    assert witness.read(".", "uploads/deep/b.txt", 100) == b"hello"
+    assert witness._root_fds == {}  # closed, and not opened again by the looks after close

@@ -52,6 +52,7 @@ class Witness:
     # label -> a descriptor of the root, held for the run: every look at a file starts
     # there (walking the root's whole path each time was ~1,000 opens and closes a run).
     _root_fds: dict[str, int] = field(default_factory=dict)
+    _closed: bool = False  # after close(), looks walk the paths (nothing is held open again)
 
     def __post_init__(self) -> None:
         self.watch = DiskWatch(dict(self.roots))
@@ -59,12 +60,11 @@ class Witness:
     def beneath(self, root: str) -> safe_fs.Root:
         """Where to look for a file of ``root``: its held descriptor, else its path."""
         held = self._root_fds.get(root)
-        if held is None:
+        if held is None and not self._closed:
             held = safe_fs.open_root(str(self.roots[root]))
-            if held is None:
-                return str(self.roots[root])
-            self._root_fds[root] = held
-        return held
+            if held is not None:
+                self._root_fds[root] = held
+        return str(self.roots[root]) if held is None else held
 
     # ---- life -------------------------------------------------------------------------
     def start_watching(self) -> None:
@@ -90,6 +90,7 @@ class Witness:
         for held in self._root_fds.values():
             os.close(held)
         self._root_fds.clear()
+        self._closed = True
 
     def take_send_trap(self, control: socket.socket, timeout: float) -> None:
         """Receive the listener the child hands over, then tell it to go on."""
