@@ -86,17 +86,19 @@ def main() -> int:
         unstable = 0
         for name in names:
             outcomes: Counter[str] = Counter()
+            said: dict[str, list[str]] = {}  # a variant's errors, from its first copy
             figures: dict[str, list[float]] = {}
             for index in range(args.runs):
                 report = json.loads((Path(tmp) / "out" / f"{name}__{index:03d}.json").read_text(encoding="utf-8"))
                 key = json.dumps({"status": report["status"], "score": report["score"],
                                   "checks": {c["id"]: c["status"] for c in report["checks"]}}, sort_keys=True)
                 outcomes[key] += 1
+                said.setdefault(key, [str(e)[:300] for e in report.get("errors", [])[:3]])
                 for figure, value in _figures(report).items():
                     figures.setdefault(figure, []).append(value)
             stable = len(outcomes) == 1
             unstable += not stable
-            variants = [{"count": n, **json.loads(k)} for k, n in outcomes.most_common()]
+            variants = [{"count": n, **json.loads(k), "errors": said[k]} for k, n in outcomes.most_common()]
             results.append({
                 "sample": name, "stable": stable, "runs": args.runs, "score": variants[0]["score"],
                 "not_passed": sorted(c for c, s in variants[0]["checks"].items() if s != "passed"),

@@ -46,3 +46,33 @@ def test_parses_from_many_threads_never_trip_the_depth_check() -> None:
     finally:
         gc.set_threshold(*thresholds)
     assert errors == []
+
+
+def test_the_standard_library_parses_take_the_same_lock() -> None:
+    """ast.literal_eval (libcst's evaluated_value) and traceback (3.11's caret anchors)
+    call ast.parse: importing the module routes it through the lock."""
+    import ast
+
+    assert ast.parse is python_ast.parse
+    errors: list[str] = []
+
+    def work(index: int) -> None:
+        for _ in range(3):
+            junk = [_YieldsOnCollection() for _ in range(50)]
+            del junk
+            try:
+                if index % 2:
+                    assert ast.literal_eval("[" + "(1, 'a'), " * 400 + "]")[0] == (1, "a")
+                else:
+                    assert len(python_ast.parse(SOURCE).body) == 400
+            except SystemError as exc:
+                errors.append(str(exc))
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50, 1, 1)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(work, range(40)))
+    finally:
+        gc.set_threshold(*thresholds)
+    assert errors == []
