@@ -49,15 +49,10 @@ def spread_slow_early(items: Sequence[T], slowness: Callable[[T], float]) -> lis
     return [next(early) if position in slots else next(rest) for position in range(len(items))]
 
 
-def likely_slow(path: Path) -> bool:
-    """Does a submission (folder or ``.py``) call ``time.sleep`` inside ``async def`` code?"""
-    return slowness(path) > 0
-
-
 def slowness(path: Path) -> float:
-    """A guess at the seconds a submission's own code stalls its event loop per upload:
-    the longest constant ``time.sleep`` inside ``async def`` code (1 when not a constant),
-    0 when there is none. Every upload of its run waits that long for the one before:
+    """A guess at the seconds a submission's own code (a folder or a ``.py``) stalls its
+    event loop per upload: the longest constant ``time.sleep`` inside ``async def`` code
+    (1 when not a constant), 0 when there is none. Every upload of its run waits that long for the one before:
     a 3 s stall made a 26 s run, one that started late kept the cores idle at the end."""
     try:
         if path.is_file():

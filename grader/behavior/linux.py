@@ -83,22 +83,22 @@ def inotify_add_watch(fd: int, path: str | bytes, mask: int = WATCH_MASK) -> int
 _READ_SIZE = 1 << 16
 # The largest event (a header and a name of NAME_MAX bytes): a read that leaves at least
 # this much room took everything queued.
-_MAX_EVENT = 16 + 256
+_MAX_EVENT = _EVENT_HEADER.size + 256
 
 
 def read_events(fd: int) -> list[RawEvent] | None:
     """Every event queued now (non-blocking); None when nothing is queued."""
     events: list[RawEvent] = []
-    unpack = _EVENT_HEADER.unpack_from
+    unpack, header = _EVENT_HEADER.unpack_from, _EVENT_HEADER.size
     while True:
         try:
             buffer = os.read(fd, _READ_SIZE)
         except BlockingIOError:
             return events or None
         offset, end = 0, len(buffer)
-        while offset + 16 <= end:
+        while offset + header <= end:
             wd, mask, cookie, length = unpack(buffer, offset)
-            start = offset + 16
+            start = offset + header
             events.append(RawEvent(wd, mask, cookie, buffer[start:start + length].rstrip(b"\0")))
             offset = start + length
         if end <= _READ_SIZE - _MAX_EVENT:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.batch.schedule import EARLY_SHARE, likely_slow, slowness, spread_slow_early
+from grader.batch.schedule import EARLY_SHARE, slowness, spread_slow_early
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_submissions"
 
 
 def test_the_blocking_samples_are_predicted_slow_and_the_others_not() -> None:
-    slow = {p.name for p in SAMPLES.iterdir() if p.is_dir() and likely_slow(p)}
+    slow = {p.name for p in SAMPLES.iterdir() if p.is_dir() and slowness(p) > 0}
     # as001 and blocking_sleep_in_endpoint block in the endpoint, as002 in a task defined in
     # another module, beh_blocking_task and blocking_task_3s in an async task; asyncio.sleep
     # (beh_fixed_name) and time.sleep in plain def code (good_sync_def) do not stall the loop.
@@ -27,10 +27,10 @@ def test_sleep_imported_by_name_counts_and_nested_plain_defs_do_not(tmp_path: Pa
                       encoding="utf-8")
     broken = tmp_path / "broken.py"
     broken.write_text("async def f(:\n    time.sleep(1)\n", encoding="utf-8")
-    assert likely_slow(aliased)
-    assert not likely_slow(nested)
-    assert not likely_slow(broken)
-    assert not likely_slow(tmp_path / "missing.py")
+    assert slowness(aliased) > 0
+    assert slowness(nested) == 0
+    assert slowness(broken) == 0
+    assert slowness(tmp_path / "missing.py") == 0
 
 
 def test_slow_items_spread_over_the_early_part_in_order_and_nothing_is_lost() -> None:

@@ -23,8 +23,8 @@ class _FakeClock:
 
 def _monitor(clock: _FakeClock) -> LoopMonitor:
     monitor = LoopMonitor()
-    monitor._sched_fd = 0  # anything not None: _run_delay is replaced below
-    monitor._run_delay = lambda: clock.delay  # type: ignore[method-assign]
+    monitor._sched_fd = 0  # anything not None: run_delay is replaced below
+    monitor.run_delay = lambda: clock.delay  # type: ignore[method-assign]
     monitor._reset(time.perf_counter())
     return monitor
 
@@ -33,9 +33,9 @@ def _stall_of(monitor: LoopMonitor, clock: _FakeClock, *, sleep_s: float, held_s
               queued_elsewhere_s: float) -> float:
     window = monitor.open_window()
     # A held send: the grader's time, part of it waiting for a CPU after the wake-up.
-    time.sleep(held_s)
-    clock.delay += queued_in_held_s
-    monitor.add_busy(held_s, queued_in_held_s)
+    with monitor.grader_time():
+        time.sleep(held_s)
+        clock.delay += queued_in_held_s
     # The app's own blocking call, then a wait for a CPU that is the machine's, not the app's.
     time.sleep(sleep_s + queued_elsewhere_s)
     clock.delay += queued_elsewhere_s

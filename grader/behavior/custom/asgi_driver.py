@@ -119,9 +119,8 @@ class AsgiDriver:
         }
 
     def _probe(self, exchange: Exchange, sizes: frozenset[int]) -> None:
-        begun = time.perf_counter()
-        exchange.at_response = self.area.snapshot(sizes, hash_small=SMALL_FILE)
-        self.monitor.add_busy(time.perf_counter() - begun)
+        with self.monitor.grader_time():
+            exchange.at_response = self.area.snapshot(sizes, hash_small=SMALL_FILE)
 
     async def post(
         self,

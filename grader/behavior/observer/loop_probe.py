@@ -93,11 +93,8 @@ class LoopProbes:
         answered = marks.get("answer") or exchange.done or exchange.head
         if answered is None:
             answered = time.monotonic()  # no answer within the budget: it waited all along
-        cpu_wait = 0.0
-        if "wait0" in marks and "wait1" in marks:
-            cpu_wait = max(0.0, (marks["wait1"] - marks["wait0"]) / 1e9)
-        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent), cpu_wait,
-                     self._late_between(sent, answered))
+        return Probe(round((sent - origin) * 1000, 1), max(0.0, answered - sent),
+                     _queued_s(marks.get("wait0"), marks.get("wait1")), self._late_between(sent, answered))
 
     def _late_between(self, start: float, end: float) -> float:
         """The parent's own worst lateness while a probe was out."""
@@ -137,10 +134,9 @@ class LoopProbes:
                 # wait for a CPU, the parent's own lateness) is subtracted as for any probe.
                 if not pending.done() and stop.is_set() and time.monotonic() - begun > 2 * STALL_LIMIT_S:
                     pending.cancel()
-                    now, queued_now = time.monotonic(), self._run_queue_wait()
-                    cpu_wait = max(0.0, (queued_now - queued_before) / 1e9) \
-                        if queued_now is not None and queued_before is not None else 0.0
-                    self.probes.append(Probe(round((begun - origin) * 1000, 1), now - begun, cpu_wait,
+                    now = time.monotonic()
+                    self.probes.append(Probe(round((begun - origin) * 1000, 1), now - begun,
+                                             _queued_s(queued_before, self._run_queue_wait()),
                                              self._late_between(begun, now)))
                     return
             probe = pending.result()
@@ -150,3 +146,10 @@ class LoopProbes:
                 await asyncio.wait_for(stop.wait(), PROBE_INTERVAL_S)
             except asyncio.TimeoutError:
                 pass
+
+
+def _queued_s(before_ns: float | None, after_ns: float | None) -> float:
+    """Seconds the app's loop thread waited for a CPU between two schedstat readings (0: unknown)."""
+    if before_ns is None or after_ns is None:
+        return 0.0
+    return max(0.0, (after_ns - before_ns) / 1e9)

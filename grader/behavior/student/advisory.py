@@ -66,13 +66,8 @@ class AdvisoryWrapper:
         """``send`` with its duration not counted as a stall: every send of this process
         waits for the parent's send trap, which is the grader's time, not the app's."""
         async def held_send(message: dict[str, Any]) -> None:
-            begun, queued = time.perf_counter(), self.monitor.run_delay()
-            try:
+            with self.monitor.grader_time():
                 await send(message)
-            finally:
-                after = self.monitor.run_delay()
-                self.monitor.add_busy(time.perf_counter() - begun,
-                                      max(0.0, after - queued) if after is not None and queued is not None else 0.0)
 
         return held_send
 

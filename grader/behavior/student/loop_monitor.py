@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,11 +72,19 @@ class LoopMonitor:
         self._busy_s += seconds
         self._busy_queued_s += queued_s
 
-    def run_delay(self) -> float | None:
-        """This loop thread's run-queue delay so far, in seconds (None: not measurable)."""
-        return self._run_delay()
+    @contextmanager
+    def grader_time(self) -> Iterator[None]:
+        """The grader holds the loop for the block (a held send, its own look at the disk):
+        its time is added with :meth:`add_busy`, with the run-queue wait inside it."""
+        begun, queued = time.perf_counter(), self.run_delay()
+        try:
+            yield
+        finally:
+            after = self.run_delay()
+            self.add_busy(time.perf_counter() - begun,
+                          max(0.0, after - queued) if after is not None and queued is not None else 0.0)
 
-    def _run_delay(self) -> float | None:
+    def run_delay(self) -> float | None:
         """Seconds the loop's thread has waited on a run queue (schedstat), or None."""
         if self._sched_fd is None:
             return None
@@ -88,12 +97,16 @@ class LoopMonitor:
         # The heartbeat's own sleep is not a stall; timed iterations have none.
         expected = TICK_S if self._task is not None else 0.0
         gap = now - self._last_tick - (self._busy_s - self._busy_at_last_tick) - expected
-        if gap > SCHED_MIN_GAP_S and (delay := self._run_delay()) is not None:
+        if gap > SCHED_MIN_GAP_S and (delay := self.run_delay()) is not None:
             queued_in_busy = self._busy_queued_s - self._busy_queued_at_last_tick
             gap -= max(0.0, delay - self._delay_at_last_tick - queued_in_busy)
-            self._delay_at_last_tick, self._sched_read_at = delay, now
-            self._busy_queued_at_last_tick = self._busy_queued_s
+            self._delay_baseline(delay, now)
         return max(gap, 0.0)
+
+    def _delay_baseline(self, delay: float, now: float) -> None:
+        """The run-queue delay (and the part of it in held time) later gaps are measured from."""
+        self._delay_at_last_tick, self._sched_read_at = delay, now
+        self._busy_queued_at_last_tick = self._busy_queued_s
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -105,11 +118,10 @@ class LoopMonitor:
     def _reset(self, now: float) -> None:
         self._last_tick = now
         self._busy_at_last_tick = self._busy_s
-        if now - self._sched_read_at >= SCHED_EVERY_S and (delay := self._run_delay()) is not None:
+        if now - self._sched_read_at >= SCHED_EVERY_S and (delay := self.run_delay()) is not None:
             # Read at most every SCHED_EVERY_S: a gap may then lose up to that much of the
             # waiting before it started, never count waiting as a stall.
-            self._delay_at_last_tick, self._sched_read_at = delay, now
-            self._busy_queued_at_last_tick = self._busy_queued_s
+            self._delay_baseline(delay, now)
 
     async def _beat(self) -> None:
         while True:

@@ -100,7 +100,6 @@ class PromptServer(uvicorn.Server):
                 pass
             should_exit = await self.on_tick(counter)
 
-
     async def shutdown(self, sockets: list[Any] | None = None) -> None:
         """When the grader asked to stop (``force_exit``): close the listener and the
         connections without uvicorn's fixed 0.1 s grace sleep (its tasks and lifespan
